@@ -1,0 +1,154 @@
+"""The batch engine: evaluate a rule pack over a whole line frame, vectorized.
+
+Every line-level scope is within one member, so ``evaluate`` gives the same findings on any
+partition of the lines grouped by member_id (the basis for running it on Spark partitions).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from auditor.engine.context import Context
+from auditor.engine.kinds import EVALUATORS, Hits
+from auditor.engine.result import COVERAGE_COLUMNS
+from auditor.engine.vector import Env, render
+from auditor.findings import conform, empty_findings, fingerprints
+from auditor.rules.model import Rule
+
+TABLE_LABELS = {
+    "icd10cm": "ICD-10-CM code set", "ptp_practitioner": "NCCI PTP (practitioner)",
+    "ptp_hospital": "NCCI PTP (outpatient hospital)", "mue_practitioner": "MUE (practitioner)",
+    "mue_hospital": "MUE (outpatient hospital)", "mue_dme": "MUE (DME supplier)", "hcpcs": "HCPCS Level II file",
+    "aoc": "NCCI add-on code edits", "mpfs": "physician fee schedule (PPRRVU)", "mce": "Medicare Code Editor lists",
+    "mce_age_groups": "MCE age groups", "excludes1": "ICD-10-CM Excludes1 notes", "lcd_hcpc": "LCD article HCPCS codes",
+    "lcd_icd10_covered": "LCD article covered ICD-10 codes", "frequency_limits": "frequency limits table",
+    "timely_filing_limits": "timely filing limits table",
+}
+
+
+def table_label(kind: str) -> str:
+    return TABLE_LABELS.get(kind, kind)
+
+
+def _dates_text(dates: pd.Series, limit: int = 3) -> str:
+    uniq = sorted(pd.to_datetime(dates.dropna()).dt.strftime("%Y-%m-%d").unique())
+    if not uniq:
+        return "lines without a date of service"
+    text = ", ".join(uniq[:limit])
+    return text + (f" and {len(uniq) - limit} more dates" if len(uniq) > limit else "")
+
+
+def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
+    n = len(hits.rows)
+    if n == 0:
+        return empty_findings()
+    frame = ctx.frame(hits.over)
+    base = frame.iloc[hits.rows].reset_index(drop=True)
+    env = Env(hits.env, n, ctx.as_of, rule.id)
+    message = render(rule.message_parts, env)
+    reference = pd.Series([rule.reference] * n, dtype=object)
+    if rule.evidence:
+        reference = reference + " | " + render(rule.evidence_parts, env)
+    ref = hits.env.get("ref")
+    if ref is not None and "_version" in getattr(ref, "columns", []):
+        tables = ", ".join(table_label(t) for t in rule.needs) or "reference data"
+        reference = reference + " | " + tables + " version " + ref["_version"].astype(object).fillna("").astype(str)
+    related = pd.array([pd.NA] * n, dtype="Int64")
+    if hits.related is not None:
+        rel = np.asarray(hits.related)
+        has = rel >= 0
+        vals = ctx.lines["line_number"].to_numpy(dtype=object, na_value=None)[np.where(has, rel, 0)]
+        related = pd.array(np.where(has, vals, None), dtype="Int64")
+    if rule.subject and rule.subject in hits.env[None].columns:
+        subject = hits.env[None][rule.subject]
+    elif rule.subject:
+        subject = pd.Series([rule.subject] * n)
+    else:
+        subject = base["code"] if hits.over == "diagnoses" else base["procedure_code"]
+    line_number = pd.array([pd.NA] * n, dtype="Int64") if hits.claim_level else base["line_number"].array
+    out = pd.DataFrame({
+        "rule_id": rule.id, "category": rule.category, "severity": rule.severity,
+        "claim_id": base["claim_id"], "line_number": line_number, "related_line": related,
+        "member_id": base["member_id"], "billing_npi": base["billing_npi"],
+        "rendering_npi": base["rendering_npi"], "service_date": base["service_date"],
+        "procedure_code": None if hits.claim_level else base["procedure_code"],
+        "message": message, "amount_at_risk": base["charge"], "reference": reference,
+        "source_file": base["source_file"].astype(object),
+    })
+    subj = subject.astype(object).where(subject.notna(), "").astype(str).to_numpy()
+    if rule.variant:
+        subj = np.char.add(rule.variant + ":", subj.astype(str))
+    out["fingerprint"] = fingerprints(out["rule_id"], out["claim_id"], out["line_number"], out["related_line"],
+                                      pd.Series(subj))
+    return out
+
+
+def input_findings(rule: Rule, found: list[dict], lines: pd.DataFrame) -> pd.DataFrame:
+    """Findings a reader raised (e.g. X12 structure) for an ``input`` rule, filled from the claim's lines."""
+    rows = [f for f in found if f.get("rule_id") == rule.id]
+    if not rows:
+        return empty_findings()
+    df = pd.DataFrame(rows)
+    df["category"], df["severity"] = rule.category, rule.severity
+    df["reference"] = df.get("reference", pd.Series([None] * len(df))).fillna(rule.reference)
+    if len(lines):
+        firsts = lines.drop_duplicates("claim_id").set_index("claim_id")
+        for c in ("member_id", "billing_npi", "rendering_npi", "service_date"):
+            if c not in df or df[c].isna().all():
+                df[c] = df["claim_id"].map(firsts[c]) if "claim_id" in df else None
+    for c in ("line_number", "related_line"):
+        if c not in df:
+            df[c] = None
+    df["fingerprint"] = fingerprints(df["rule_id"], df["claim_id"].astype(object), df["line_number"],
+                                     df["related_line"], df.get("subject", df["message"]))
+    return conform(df.drop(columns=[c for c in ("subject",) if c in df]))
+
+
+def coverage_row(rule: Rule, applicable: int, not_checked: int, missing: dict, store) -> dict:
+    if applicable == 0:
+        status, reason = "checked", "no lines this rule applies to"
+    elif not_checked == 0:
+        status, reason = "checked", ""
+    else:
+        status = "not checked" if not_checked >= applicable else "partial"
+        parts = []
+        for kind, dates in missing.items():
+            if not store.versions(kind):
+                parts.append(f"no {table_label(kind)} data imported")
+            else:
+                parts.append(f"no {table_label(kind)} data for {_dates_text(dates)}")
+        reason = "; ".join(parts) or "reference data missing"
+    return {"rule_id": rule.id, "title": rule.title, "category": rule.category, "status": status,
+            "lines_checked": int(applicable - not_checked), "lines_not_checked": int(not_checked), "reason": reason}
+
+
+def evaluate(lines: pd.DataFrame, rules: list[Rule], store, as_of: date | None = None,
+             reader_findings: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Context]:
+    """Run the rules over the canonical line frame; return (findings, coverage, context)."""
+    as_of = as_of or date.today()
+    ctx = Context(lines, store, as_of)
+    pieces, cov = [], {}
+    for rule in rules:
+        if rule.kind == "input":
+            pieces.append(input_findings(rule, reader_findings or [], ctx.lines))
+            cov.setdefault(rule.id, [rule, 0, 0, {}])[1] += len(ctx.lines)
+            continue
+        hits = EVALUATORS[rule.kind](rule, ctx)
+        pieces.append(_findings(rule, hits, ctx))
+        acc = cov.setdefault(rule.id, [rule, 0, 0, {}])
+        # for_each variants check the same lines: count them once.
+        acc[1] = max(acc[1], hits.applicable)
+        acc[2] = max(acc[2], hits.not_checked)
+        for k, v in hits.missing.items():
+            acc[3][k] = pd.concat([acc[3][k], v]) if k in acc[3] else v
+    pieces = [p for p in pieces if len(p)]
+    findings = conform(pd.concat(pieces, ignore_index=True)) if pieces else empty_findings()
+    if len(findings):
+        findings = findings.sort_values(["claim_id", "line_number", "rule_id"], na_position="first",
+                                        kind="stable").reset_index(drop=True)
+    coverage = pd.DataFrame([coverage_row(r, a, nc, m, store) for r, a, nc, m in cov.values()],
+                            columns=COVERAGE_COLUMNS)
+    return findings, coverage, ctx

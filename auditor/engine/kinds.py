@@ -1,0 +1,413 @@
+"""One vectorized evaluator per rule kind; each returns the rows that fail and what was not checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from auditor.engine.context import Context
+from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
+from auditor.errors import RuleError
+from auditor.rules.expr import Func
+from auditor.rules.model import Rule
+
+
+@dataclass
+class Hits:
+    over: str                          # 'lines' or 'diagnoses': the frame `rows` index into
+    rows: np.ndarray                   # flagged rows
+    env: dict                          # namespace -> frame aligned with `rows` (for messages)
+    related: np.ndarray | None = None  # partner line rows (positions in lines), -1 for none
+    claim_level: bool = False
+    applicable: int = 0
+    not_checked: int = 0
+    missing: dict = field(default_factory=dict)  # table kind -> dates without data
+
+
+def applicable(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
+    """Rows the rule applies to: claim type, the rule's effective dates, its `where` filter."""
+    frame = ctx.frame(over or rule.over)
+    n = len(frame)
+    ok = np.ones(n, dtype=bool)
+    if rule.applies_to != "all":
+        ok &= (frame["claim_type"] == rule.applies_to).to_numpy()
+    d = frame["service_date"]
+    if rule.effective_from is not None:
+        ok &= (d >= pd.Timestamp(rule.effective_from)).to_numpy(dtype=bool, na_value=False)
+    if rule.effective_to is not None:
+        ok &= (d <= pd.Timestamp(rule.effective_to)).to_numpy(dtype=bool, na_value=False)
+    if rule.where is not None and ok.any():
+        ok &= mask(rule.where, Env({None: frame}, n, ctx.as_of, rule.id))
+    return ok
+
+
+def _take(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    return frame.iloc[rows].reset_index(drop=True)
+
+
+def _lookups(rule: Rule, ctx: Context, ok: np.ndarray, over: str):
+    refs, checked, missing = {}, np.ones(len(ok), dtype=bool), {}
+    for lk in rule.lookups:
+        j = ctx.lookup(over, lk)
+        refs[lk.alias] = j.ref
+        checked &= j.checked
+        if (ok & ~j.checked).any():
+            missing[lk.table] = ctx.frame(over)["service_date"][ok & ~j.checked]
+    return refs, checked, missing
+
+
+def eval_line(rule: Rule, ctx: Context) -> Hits:
+    frame = ctx.frame(rule.over)
+    ok = applicable(rule, ctx)
+    refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
+    todo = np.flatnonzero(ok & checked)
+    sub = {None: _take(frame, todo), **{a: _take(r, todo) for a, r in refs.items()}}
+    env = Env(sub, len(todo), ctx.as_of, rule.id)
+    hit = mask(rule.when, env)
+    rows = todo[hit]
+    return Hits(rule.over, rows, {k: v[hit].reset_index(drop=True) for k, v in sub.items()},
+                claim_level=rule.over == "diagnoses", applicable=int(ok.sum()),
+                not_checked=int((ok & ~checked).sum()), missing=missing)
+
+
+def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
+    return pd.Categorical(values.astype(object), categories=categories).codes.astype(np.int64)
+
+
+def _prefixes(frame_rows: np.ndarray, codes: pd.Series) -> pd.DataFrame:
+    """Each code with each of its prefixes of 3+ characters (ICD-10-CM notes name categories)."""
+    txt = codes.astype(object).where(codes.notna(), "").astype(str)
+    parts = []
+    for length in range(3, 8):
+        keep = (txt.str.len() >= length).to_numpy()
+        if keep.any():
+            parts.append(pd.DataFrame({"_r": frame_rows[keep], "_k": txt[keep].str.slice(0, length).to_numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"_r": [], "_k": []})
+
+
+def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.ndarray, b_rows: np.ndarray,
+                     ga: np.ndarray, gb: np.ndarray, missing: dict) -> pd.DataFrame:
+    """Pairs (a, b) in one scope group whose keys are a table row's (left, right); returns _a, _b, _t, _v."""
+    join = rule.join
+    key = rule.default_key
+    vids = ctx.version_ids(join.table, frame["service_date"].iloc[b_rows].reset_index(drop=True))
+    has = vids.notna().to_numpy()
+    if (~has).any():
+        missing[join.table] = frame["service_date"].iloc[b_rows[~has]]
+    out = []
+    for vid in pd.unique(vids[has]):
+        table = ctx.table(join.table, vid)
+        bsel = b_rows[(vids == vid).to_numpy()]
+        ctx.note_version(join.table, vid, len(bsel))
+        for c in (join.left, join.right):
+            if c not in table.columns:
+                raise RuleError(f"rule {rule.id}: table '{join.table}' has no column '{c}'")
+        if join.where is not None:
+            table = table[mask(join.where, Env({"ref": table.reset_index(drop=True)}, len(table), ctx.as_of,
+                                                rule.id))]
+        if join.match == "prefix":
+            a = _prefixes(a_rows, frame[key].iloc[a_rows].reset_index(drop=True))
+            b = _prefixes(bsel, frame[key].iloc[bsel].reset_index(drop=True))
+        else:
+            a = pd.DataFrame({"_r": a_rows, "_k": frame[key].iloc[a_rows].to_numpy()})
+            b = pd.DataFrame({"_r": bsel, "_k": frame[key].iloc[bsel].to_numpy()})
+        # Integer-encode the codes once so the joins run on int64 keys, and drop table rows
+        # whose codes appear in no claim before joining (most of a 1M-row PTP table).
+        cats = pd.Index(pd.unique(np.concatenate([a["_k"].astype(object).to_numpy(),
+                                                  b["_k"].astype(object).to_numpy()])))
+        ta = _codes(table[join.left], cats)
+        tb = _codes(table[join.right], cats)
+        tkeep = (ta >= 0) & (tb >= 0)
+        t = pd.DataFrame({"_ka": ta[tkeep], "_kb": tb[tkeep], "_t": np.flatnonzero(tkeep)})
+        if t.empty:
+            continue
+        gpos_a = np.searchsorted(a_rows, a["_r"].to_numpy())
+        gpos_b = np.searchsorted(b_rows, b["_r"].to_numpy())
+        a = pd.DataFrame({"_a": a["_r"].to_numpy(), "_ka": _codes(a["_k"], cats), "_g": ga[gpos_a]})
+        b = pd.DataFrame({"_b": b["_r"].to_numpy(), "_kb": _codes(b["_k"], cats), "_g": gb[gpos_b]})
+        m = a.merge(t, on="_ka").merge(b, on=["_g", "_kb"])
+        m = m[m["_a"].to_numpy() != m["_b"].to_numpy()]
+        if join.dated_by is not None and len(m):
+            eff, dele = join.dated_by
+            d = frame["service_date"].to_numpy()[m["_b"].to_numpy()]
+            e = table[eff].to_numpy()[m["_t"].to_numpy()]
+            x = table[dele].to_numpy()[m["_t"].to_numpy()]
+            ok = (pd.isna(e) | (e <= d)) & (pd.isna(x) | (d <= x))
+            m = m[np.asarray(ok, dtype=bool)]
+        m = m.drop_duplicates(["_a", "_b", "_t"])
+        m["_v"] = vid
+        out.append((vid, table, m[["_a", "_b", "_t", "_v"]]))
+    return out
+
+
+def eval_pair(rule: Rule, ctx: Context) -> Hits:
+    frame = ctx.frame(rule.over)
+    ok = applicable(rule, ctx)
+    n = len(frame)
+    a_ok = ok & mask(rule.left, Env({None: frame}, n, ctx.as_of, rule.id)) if rule.left is not None else ok
+    b_ok = ok & mask(rule.right, Env({None: frame}, n, ctx.as_of, rule.id)) if rule.right is not None else ok
+    g = ctx.gids(rule.over, rule.scope)
+    a_ok &= g >= 0
+    b_ok &= g >= 0
+    a_rows, b_rows = np.flatnonzero(a_ok), np.flatnonzero(b_ok)
+    missing: dict = {}
+    pieces = []
+    if rule.join is not None:
+        for vid, table, m in _pairs_via_table(rule, ctx, frame, a_rows, b_rows, g[a_rows], g[b_rows], missing):
+            ref = table.iloc[m["_t"].to_numpy()].reset_index(drop=True)
+            ref["_version"] = vid
+            pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), ref))
+    else:
+        a = pd.DataFrame({"_a": a_rows, "_g": g[a_rows]})
+        b = pd.DataFrame({"_b": b_rows, "_g": g[b_rows]})
+        m = a.merge(b, on="_g")
+        m = m[m["_a"].to_numpy() != m["_b"].to_numpy()]
+        pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), None))
+    flagged, partner, envs = [], [], []
+    for ra, rb, ref in pieces:
+        if len(ra) == 0:
+            continue
+        sub = {"a": _take(frame, ra), "b": _take(frame, rb)}
+        if ref is not None:
+            sub["ref"] = ref
+        hit = mask(rule.when, Env(sub, len(ra), ctx.as_of, rule.id))
+        if not hit.any():
+            continue
+        side, other = (rb, ra) if rule.flag == "b" else (ra, rb)
+        flagged.append(side[hit])
+        partner.append(other[hit])
+        envs.append({k: v[hit].reset_index(drop=True) for k, v in sub.items()})
+    not_checked = 0
+    if missing:
+        not_checked = sum(len(v) for v in missing.values())
+    if not flagged:
+        return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "a": frame.iloc[:0],
+                    "b": frame.iloc[:0]}, np.array([], dtype=np.int64), rule.over == "diagnoses",
+                    int(ok.sum()), not_checked, missing)
+    rows = np.concatenate(flagged)
+    rel = np.concatenate(partner)
+    env = {k: pd.concat([e[k] for e in envs], ignore_index=True) for k in envs[0]}
+    # One finding per flagged row: the first partner found explains it.
+    first = ~pd.Series(rows).duplicated().to_numpy()
+    env = {k: v[first].reset_index(drop=True) for k, v in env.items()}
+    rows, rel = rows[first], rel[first]
+    env[None] = _take(frame, rows)
+    if rule.over == "diagnoses":
+        rel = np.full(len(rows), -1)
+    return Hits(rule.over, rows, env, rel, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
+
+
+def _agg(node: Func, env: Env, gid: np.ndarray, ngroups: int) -> pd.Series:
+    name = node.name[4:]
+    if name == "count" and not node.args:
+        return pd.Series(np.bincount(gid, minlength=ngroups).astype("float64"))
+    vals = as_series(evaluate(node.args[0], env), env.n)
+    if name in ("count", "any", "all"):
+        b = to_bool(vals, env.n).to_numpy(dtype=bool, na_value=False)
+        if name == "count":
+            return pd.Series(np.bincount(gid, weights=b, minlength=ngroups))
+        if name == "any":
+            return pd.Series(np.bincount(gid, weights=b, minlength=ngroups) > 0)
+        return pd.Series(np.bincount(gid, weights=~b, minlength=ngroups) == 0)
+    grouped = vals.groupby(gid)
+    res = {"sum": lambda: grouped.sum(min_count=1), "min": grouped.min, "max": grouped.max,
+           "nunique": grouped.nunique}[name]()
+    return res.reindex(range(ngroups)).reset_index(drop=True)
+
+
+def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
+    frame = ctx.frame(rule.over)
+    ok = applicable(rule, ctx)
+    refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
+    todo = np.flatnonzero(ok & checked)
+    sub = _take(frame, todo)
+    keys = sub[list(rule.group_by)]
+    gid = keys.groupby(list(rule.group_by), sort=False, dropna=True).ngroup().to_numpy()
+    valid = gid >= 0
+    todo, gid = todo[valid], gid[valid]
+    sub = sub[valid].reset_index(drop=True)
+    ngroups = int(gid.max()) + 1 if len(gid) else 0
+    row_env = Env({None: sub, **{a: _take(r, todo) for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
+    measures = {name: _agg(node, row_env, gid, ngroups) for name, node in rule.measures.items()}
+    first_pos = pd.Series(np.arange(len(gid))).groupby(gid).first().reindex(range(ngroups)).to_numpy()
+    first_pos = first_pos.astype(np.int64) if ngroups else np.array([], dtype=np.int64)
+    group_rows = sub.iloc[first_pos].reset_index(drop=True)
+    for name, values in measures.items():
+        group_rows[name] = values.to_numpy()
+    genv = {None: group_rows, **{a: _take(r, todo[first_pos]) for a, r in refs.items()}}
+    hit_groups = np.flatnonzero(mask(rule.when, Env(genv, ngroups, ctx.as_of, rule.id)))
+    claim_level = rule.flag == "group"
+    if claim_level:
+        rows = todo[first_pos[hit_groups]]
+        env = {k: v.iloc[hit_groups].reset_index(drop=True) for k, v in genv.items()}
+    else:
+        in_hit = np.isin(gid, hit_groups)
+        pos = np.flatnonzero(in_hit)
+        if rule.flag in ("first", "last"):
+            s = pd.Series(pos).groupby(gid[pos])
+            pos = (s.first() if rule.flag == "first" else s.last()).to_numpy()
+        rows = todo[pos]
+        gpos = np.searchsorted(np.arange(ngroups), gid[pos])
+        env = {k: v.iloc[gpos].reset_index(drop=True) for k, v in genv.items()}
+        line_vals = sub.iloc[pos].reset_index(drop=True)
+        env[None] = pd.concat([line_vals, env[None][list(measures)]], axis=1)
+    return Hits(rule.over, rows, env, None, claim_level or rule.over == "diagnoses", int(ok.sum()),
+                int((ok & ~checked).sum()), missing)
+
+
+def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
+    frame = ctx.frame(rule.over)
+    ok = applicable(rule, ctx)
+    cols, parts = [], {}
+    for k in rule.keys:
+        if k == "modifiers":
+            mods = ctx.sorted_modifiers(rule.over)
+            for c in mods.columns:
+                parts[c] = mods[c]
+                cols.append(c)
+        else:
+            parts[k] = frame[k]
+            cols.append(k)
+            ok &= frame[k].notna().to_numpy()
+    todo = np.flatnonzero(ok)
+    keys = pd.DataFrame({c: parts[c].iloc[todo].to_numpy() for c in cols})
+    # Earliest submitted claim first: the later copy is the duplicate.
+    order_cols = {"_recv": frame["received_date"].iloc[todo].to_numpy(),
+                  "_claim": frame["claim_id"].iloc[todo].astype(object).to_numpy(),
+                  "_line": frame["line_number"].iloc[todo].to_numpy() if "line_number" in frame else todo,
+                  "_row": todo}
+    keys = keys.assign(**order_cols).sort_values(["_recv", "_claim", "_line", "_row"], na_position="last",
+                                                 kind="stable")
+    gid = keys.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    dup = pd.Series(gid).duplicated().to_numpy()
+    first_of = pd.Series(keys["_row"].to_numpy()).groupby(gid).transform("first").to_numpy()
+    rows = keys["_row"].to_numpy()[dup]
+    firsts = first_of[dup]
+    env = {None: _take(frame, rows), "first": _take(frame, firsts)}
+    if rule.when is not None and len(rows):
+        hit = mask(rule.when, Env(env, len(rows), ctx.as_of, rule.id))
+        rows, firsts = rows[hit], firsts[hit]
+        env = {k: v[hit].reset_index(drop=True) for k, v in env.items()}
+    related = firsts if rule.over == "lines" else np.full(len(rows), -1)
+    return Hits(rule.over, rows, env, related, rule.over == "diagnoses", int(ok.sum()), 0, {})
+
+
+def eval_requires(rule: Rule, ctx: Context) -> Hits:
+    """Rows whose table entries name partners (e.g. an add-on's primaries) with none in scope."""
+    frame = ctx.frame(rule.over)
+    pframe = ctx.frame(rule.partner_over)
+    ok = applicable(rule, ctx)
+    join, key = rule.join, rule.default_key
+    pkey = "code" if rule.partner_over == "diagnoses" else "procedure_code"
+    ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
+    p_ok = gb >= 0
+    if rule.partner_where is not None:
+        p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
+    rows_all = np.flatnonzero(ok)
+    vids = ctx.version_ids(join.table, frame["service_date"].iloc[rows_all].reset_index(drop=True))
+    has = vids.notna().to_numpy()
+    missing = {join.table: frame["service_date"].iloc[rows_all[~has]]} if (~has).any() else {}
+    flagged, envs = [], []
+    for vid in pd.unique(vids[has]):
+        rows = rows_all[(vids == vid).to_numpy()]
+        table = ctx.table(join.table, vid)
+        ctx.note_version(join.table, vid, len(rows))
+        if join.where is not None:
+            table = table[mask(join.where, Env({"ref": table.reset_index(drop=True)}, len(table), ctx.as_of,
+                                                rule.id))]
+        table = table.reset_index(drop=True)
+        a = pd.DataFrame({"_a": rows, "_k": frame[key].iloc[rows].astype(object).to_numpy(), "_g": ga[rows],
+                          "_d": frame["service_date"].iloc[rows].to_numpy()})
+        t = table.assign(_t=np.arange(len(table)))
+        m = a.merge(t, left_on="_k", right_on=join.left)
+        if join.dated_by is not None and len(m):
+            eff, dele = join.dated_by
+            m = m[((m[eff].isna()) | (m[eff] <= m["_d"])) & ((m[dele].isna()) | (m["_d"] <= m[dele]))]
+        if m.empty:
+            continue
+        needs = m["_a"].unique()
+        p_rows = np.flatnonzero(p_ok)
+        p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
+                          "_g": gb[p_rows]})
+        sat = m.merge(p, left_on=["_g", join.right], right_on=["_g", "_pk"])
+        if rule.over == rule.partner_over:
+            sat = sat[sat["_a"] != sat["_p"]]
+        bad = np.setdiff1d(needs, sat["_a"].unique())
+        if not len(bad):
+            continue
+        mm = m[m["_a"].isin(bad)]
+        listed = mm.groupby("_a")[join.right].agg(lambda s: ", ".join(sorted(map(str, pd.unique(s)))[:8])
+                                                  + (" …" if s.nunique() > 8 else ""))
+        first = mm.drop_duplicates("_a").set_index("_a").loc[bad]
+        ref = first[[c for c in table.columns]].reset_index(drop=True)
+        ref[join.right + "_list"] = listed.loc[bad].to_numpy()
+        ref["_version"] = vid
+        flagged.append(bad)
+        envs.append({None: _take(frame, bad), "ref": ref})
+    if rule.when is not None:
+        for i, e in enumerate(envs):
+            h = mask(rule.when, Env(e, len(flagged[i]), ctx.as_of, rule.id))
+            flagged[i] = flagged[i][h]
+            envs[i] = {k: v[h].reset_index(drop=True) for k, v in e.items()}
+    if not flagged:
+        return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "ref": pd.DataFrame()},
+                    None, rule.over == "diagnoses", int(ok.sum()), int((~has).sum()), missing)
+    rows = np.concatenate(flagged)
+    env = {k: pd.concat([e[k] for e in envs], ignore_index=True) for k in envs[0]}
+    return Hits(rule.over, rows, env, None, rule.over == "diagnoses", int(ok.sum()), int((~has).sum()), missing)
+
+
+def eval_frequency(rule: Rule, ctx: Context) -> Hits:
+    """Count each member's earlier services of a code within the limit's period (or lifetime)."""
+    from auditor.rules.model import Lookup
+
+    frame = ctx.frame(rule.over)
+    ok = applicable(rule, ctx)
+    lk = Lookup(rule.table, "ref", ((rule.default_key, "code"),))
+    j = ctx.lookup(rule.over, lk)
+    missing = {rule.table: frame["service_date"][ok & ~j.checked]} if (ok & ~j.checked).any() else {}
+    found = j.ref["found"].to_numpy(dtype=bool, na_value=False)
+    sel = np.flatnonzero(ok & j.checked & found & frame["service_date"].notna().to_numpy())
+    for c in rule.group_by:
+        sel = sel[frame[c].iloc[sel].notna().to_numpy()]
+    if not len(sel):
+        return Hits(rule.over, sel, {None: frame.iloc[:0], "ref": j.ref.iloc[:0]}, None, False, int(ok.sum()),
+                    int((ok & ~j.checked).sum()), missing)
+    sub = frame.iloc[sel]
+    gid = sub.groupby(list(rule.group_by), sort=False).ngroup().to_numpy().astype(np.int64)
+    days = (sub["service_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    order = np.lexsort((sel, days, gid))
+    gid_s, days_s, rows_s = gid[order], days[order], sel[order]
+    period = j.ref["period_days"].iloc[rows_s].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    limit = j.ref["max_count"].iloc[rows_s].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    # A sortable key per (group, day); the window start for each row is found by binary search,
+    # so "services in the last N days" is counted for all rows at once.
+    span = int(days_s.max() - days_s.min() + 400000) if len(days_s) else 1
+    base = gid_s * span + (days_s - days_s.min())
+    lifetime = np.isnan(period)
+    lo_days = np.where(lifetime, -10 ** 9, days_s - np.nan_to_num(period, nan=0) + 1)
+    lo_key = gid_s * span + np.maximum(lo_days - days_s.min(), 0)
+    lo_key = np.where(lifetime, gid_s * span, lo_key)
+    start = np.searchsorted(base, lo_key, side="left")
+    prior = np.arange(len(base)) - start
+    hit = prior >= limit
+    rows = rows_s[hit]
+    env_line = _take(frame, rows)
+    env_line["prior_count"] = prior[hit].astype(float)
+    first_day = days_s[start[hit]].astype("datetime64[D]")
+    env_line["window_start"] = pd.to_datetime(first_day)
+    env = {None: env_line, "ref": _take(j.ref, rows)}
+    return Hits(rule.over, rows, env, None, False, int(ok.sum()), int((ok & ~j.checked).sum()), missing)
+
+
+EVALUATORS = {
+    "line": eval_line,
+    "pair": eval_pair,
+    "aggregate": eval_aggregate,
+    "claim": eval_aggregate,
+    "duplicate": eval_duplicate,
+    "requires": eval_requires,
+    "frequency": eval_frequency,
+}

@@ -1,0 +1,279 @@
+"""Evaluate condition IR over whole columns (the batch engine's expression evaluator).
+
+Logic is three-valued, as in SQL: a comparison with an empty value is unknown (NA), ``not``
+of unknown is unknown, and a row fails a rule only when its condition is known to be true.
+So an empty cell never makes a rule fire by accident.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from auditor.errors import RuleError
+from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node, Op
+
+_CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+        ">=": operator.ge}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+class Env:
+    """Named frames, all of the same length and row order: ``None`` is the rule's own rows."""
+
+    def __init__(self, frames: dict[str | None, pd.DataFrame], n: int, as_of: date, rule_id: str = ""):
+        self.frames, self.n, self.as_of, self.rule_id = frames, n, as_of, rule_id
+
+    def column(self, ns: str | None, name: str) -> pd.Series:
+        frame = self.frames.get(ns)
+        if frame is None:
+            raise RuleError(f"rule {self.rule_id}: namespace '{ns}' is not available here")
+        if name not in frame.columns:
+            if name.endswith("__raw"):
+                return pd.Series([None] * self.n, dtype=object)
+            where = f"{ns}.{name}" if ns else name
+            raise RuleError(f"rule {self.rule_id}: unknown column '{where}'")
+        s = frame[name]
+        return s.reset_index(drop=True) if not isinstance(s.index, pd.RangeIndex) or s.index.start != 0 else s
+
+    def multi(self, node: Node) -> list[pd.Series]:
+        if isinstance(node, Col) and node.name in MULTI_COLUMNS:
+            frame = self.frames.get(node.ns)
+            cols = [c for c in MULTI_COLUMNS[node.name] if frame is not None and c in frame.columns]
+            if node.name == "diagnoses" and frame is not None and "code" in frame.columns and not cols:
+                cols = ["code"]
+            return [self.column(node.ns, c) for c in cols]
+        return [as_series(evaluate(node, self), self.n)]
+
+
+def as_series(v, n: int) -> pd.Series:
+    if isinstance(v, pd.Series):
+        return v
+    if isinstance(v, (pd.api.extensions.ExtensionArray, np.ndarray)):
+        return pd.Series(v)
+    return pd.Series([v] * n, dtype=object if v is None or isinstance(v, str) else None)
+
+
+def to_bool(v, n: int) -> pd.arrays.BooleanArray:
+    """Any value -> nullable boolean (NA stays NA)."""
+    s = as_series(v, n)
+    if s.dtype == "boolean":
+        return s.array
+    if s.dtype == bool:
+        return pd.array(s.to_numpy(), dtype="boolean")
+    na = s.isna().to_numpy()
+    vals = np.zeros(n, dtype=bool)
+    ok = ~na
+    if ok.any():
+        vals[ok] = s[ok].astype(bool).to_numpy()
+    return pd.arrays.BooleanArray(vals, na)
+
+
+def _na_mask(s: pd.Series) -> np.ndarray:
+    return s.isna().to_numpy()
+
+
+def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
+    sa, sb = as_series(a, n), as_series(b, n)
+    na = _na_mask(sa) | _na_mask(sb)
+    try:
+        with np.errstate(invalid="ignore"):
+            res = _CMP[op](sa, sb)
+    except TypeError as exc:
+        raise RuleError(f"rule {env.rule_id}: cannot compare values ({exc})") from None
+    vals = res.to_numpy(dtype=bool, na_value=False) if hasattr(res, "to_numpy") else np.asarray(res, dtype=bool)
+    return pd.arrays.BooleanArray(vals & ~na, na)
+
+
+def _isin(a, values: frozenset, n: int) -> pd.arrays.BooleanArray:
+    s = as_series(a, n)
+    na = _na_mask(s)
+    vals = list(values)
+    if s.dtype.kind in "iufb" or s.dtype == "Int64" or s.dtype == "Int8":
+        nums = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        res = s.isin(nums).to_numpy(dtype=bool, na_value=False)
+    else:
+        res = s.isin([str(v) if not isinstance(v, str) else v for v in vals]).to_numpy(dtype=bool, na_value=False)
+    return pd.arrays.BooleanArray(res & ~na, na)
+
+
+def _luhn_npi(s: pd.Series) -> pd.arrays.BooleanArray:
+    """NPI check: 10 digits, first 1 or 2, Luhn check digit over the prefix 80840 + first 9 digits."""
+    na = _na_mask(s)
+    txt = s.astype(object).where(~na, "").astype(str)
+    shape_ok = txt.str.fullmatch(r"[12]\d{9}").to_numpy(dtype=bool, na_value=False)
+    out = np.zeros(len(s), dtype=bool)
+    if shape_ok.any():
+        digits = np.frombuffer("".join(txt[shape_ok]).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - 48
+        body = digits[:, :9].astype(np.int64)
+        # Luhn from the right of the 9 digits: double positions 9,7,5,3,1 (1-based from left).
+        doubled = body[:, ::2] * 2
+        doubled = doubled - 9 * (doubled > 9)
+        total = 24 + doubled.sum(axis=1) + body[:, 1::2].sum(axis=1)
+        check = (10 - total % 10) % 10
+        out[shape_ok] = check == digits[:, 9]
+    return pd.arrays.BooleanArray(out, na)
+
+
+def _days(d1: pd.Series, d2: pd.Series) -> pd.Series:
+    return (pd.to_datetime(d2) - pd.to_datetime(d1)).dt.days.astype("Float64")
+
+
+def _age_on(birth: pd.Series, when: pd.Series) -> pd.Series:
+    """Whole years of age on a date (a birthday counts on the day itself)."""
+    b, w = pd.to_datetime(birth), pd.to_datetime(when)
+    years = w.dt.year - b.dt.year
+    before = (w.dt.month < b.dt.month) | ((w.dt.month == b.dt.month) & (w.dt.day < b.dt.day))
+    return (years - before.astype("Int64")).astype("Float64")
+
+
+def _func(node: Func, env: Env):
+    n = env.n
+    name, args = node.name, node.args
+    if name == "missing":
+        s = as_series(evaluate(args[0], env), n)
+        miss = s.isna().to_numpy().copy()
+        if isinstance(args[0], Col):
+            raw = env.column(args[0].ns, args[0].name + "__raw")
+            miss &= raw.isna().to_numpy()
+        return pd.arrays.BooleanArray(miss, np.zeros(n, dtype=bool))
+    if name == "present":
+        s = as_series(evaluate(args[0], env), n)
+        return pd.arrays.BooleanArray(s.notna().to_numpy(), np.zeros(n, dtype=bool))
+    if name == "invalid":
+        raw = env.column(args[0].ns, args[0].name + "__raw")
+        return pd.arrays.BooleanArray(raw.notna().to_numpy(), np.zeros(n, dtype=bool))
+    if name == "npi_valid":
+        return _luhn_npi(as_series(evaluate(args[0], env), n))
+    if name == "matches":
+        s = as_series(evaluate(args[0], env), n)
+        na = _na_mask(s)
+        res = s.astype(object).where(~na, "").astype(str).str.fullmatch(args[1].value)
+        return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+    if name == "startswith":
+        s = as_series(evaluate(args[0], env), n)
+        na = _na_mask(s)
+        prefixes = []
+        for a in args[1:]:
+            prefixes.extend(sorted(a.value) if isinstance(a.value, frozenset) else [a.value])
+        res = s.astype(object).where(~na, "").astype(str).str.startswith(tuple(str(p) for p in prefixes))
+        return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+    if name == "length":
+        s = as_series(evaluate(args[0], env), n)
+        return s.astype(object).where(s.notna(), None).str.len().astype("Float64")
+    if name == "upper":
+        s = as_series(evaluate(args[0], env), n)
+        return s.astype(object).where(s.notna(), None).str.upper()
+    if name == "substr":
+        s = as_series(evaluate(args[0], env), n)
+        start, length = args[1].value, args[2].value
+        return s.astype(object).where(s.notna(), None).str.slice(start, start + length)
+    if name == "days_between":
+        return _days(as_series(evaluate(args[0], env), n), as_series(evaluate(args[1], env), n))
+    if name == "age_on":
+        return _age_on(as_series(evaluate(args[0], env), n), as_series(evaluate(args[1], env), n))
+    if name in ("any_in", "count_in"):
+        cols = env.multi(args[0])
+        values = args[1].value
+        hits = [_isin(c, values, n).to_numpy(dtype=bool, na_value=False) for c in cols]
+        total = np.sum(hits, axis=0) if hits else np.zeros(n, dtype=np.int64)
+        if name == "count_in":
+            return pd.Series(total.astype("float64"))
+        return pd.arrays.BooleanArray(total > 0, np.zeros(n, dtype=bool))
+    if name == "coalesce":
+        out = as_series(evaluate(args[0], env), n).copy()
+        for a in args[1:]:
+            nxt = as_series(evaluate(a, env), n)
+            out = out.where(out.notna(), nxt)
+        return out
+    if name == "between":
+        x = evaluate(args[0], env)
+        return to_bool(_compare(">=", x, evaluate(args[1], env), n, env), n) & \
+            to_bool(_compare("<=", x, evaluate(args[2], env), n, env), n)
+    if name == "in_effect":
+        d = as_series(evaluate(args[0], env), n)
+        start = as_series(evaluate(args[1], env), n)
+        end = as_series(evaluate(args[2], env), n)
+        ok_start = _compare("<=", start, d, n, env)
+        ok_end = _compare("<=", d, end, n, env)
+        ok_end = pd.arrays.BooleanArray(ok_end.to_numpy(dtype=bool, na_value=False) | _na_mask(end),
+                                        _na_mask(d))
+        return ok_start & ok_end
+    if name == "today":
+        return pd.Timestamp(env.as_of)
+    raise RuleError(f"rule {env.rule_id}: function {name}() is not available in this context")
+
+
+def evaluate(node: Node, env: Env):
+    """Evaluate to a Series/array of length env.n, or a scalar for literals."""
+    if isinstance(node, Lit):
+        return node.value
+    if isinstance(node, Col):
+        if node.name in MULTI_COLUMNS:
+            raise RuleError(f"rule {env.rule_id}: '{node.name}' holds several values; use any_in()")
+        return env.column(node.ns, node.name)
+    if isinstance(node, Func):
+        return _func(node, env)
+    op, args, n = node.op, node.args, env.n
+    if op == "and":
+        out = to_bool(evaluate(args[0], env), n)
+        for a in args[1:]:
+            out = out & to_bool(evaluate(a, env), n)
+        return out
+    if op == "or":
+        out = to_bool(evaluate(args[0], env), n)
+        for a in args[1:]:
+            out = out | to_bool(evaluate(a, env), n)
+        return out
+    if op == "not":
+        return ~to_bool(evaluate(args[0], env), n)
+    if op in _CMP:
+        return _compare(op, evaluate(args[0], env), evaluate(args[1], env), n, env)
+    if op == "in":
+        return _isin(evaluate(args[0], env), args[1].value, n)
+    if op == "not in":
+        return ~_isin(evaluate(args[0], env), args[1].value, n)
+    if op == "neg":
+        return -as_series(evaluate(args[0], env), n).astype("Float64")
+    if op in _ARITH:
+        a, b = evaluate(args[0], env), evaluate(args[1], env)
+        try:
+            a = a.astype("Float64") if isinstance(a, pd.Series) and a.dtype.kind in "iuf" else a
+            b = b.astype("Float64") if isinstance(b, pd.Series) and b.dtype.kind in "iuf" else b
+            return _ARITH[op](a, b)
+        except TypeError as exc:
+            raise RuleError(f"rule {env.rule_id}: cannot compute '{op}' ({exc})") from None
+    raise RuleError(f"rule {env.rule_id}: operator {op} is not supported")
+
+
+def mask(node: Node | None, env: Env) -> np.ndarray:
+    """A condition as a plain numpy mask: true only where the condition is known to be true."""
+    if node is None:
+        return np.ones(env.n, dtype=bool)
+    return to_bool(evaluate(node, env), env.n).to_numpy(dtype=bool, na_value=False)
+
+
+def format_values(s: pd.Series) -> pd.Series:
+    """Values as message text: dates as YYYY-MM-DD, whole numbers without '.0', empty as ''."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), "")
+    if s.dtype.kind == "f" or str(s.dtype) in ("Float64", "Int64", "Int8", "Int16", "Int32"):
+        f = s.astype("Float64").astype(object)
+        return f.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:.2f}"))
+    if s.dtype == bool or str(s.dtype) == "boolean":
+        return s.astype(object).map({True: "yes", False: "no"}).where(s.notna(), "")
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
+def render(parts: tuple, env: Env) -> pd.Series:
+    """Fill a parsed message template column-wise (no str.format on rule text)."""
+    out = pd.Series([""] * env.n, dtype=object)
+    for part in parts:
+        if isinstance(part, str):
+            out = out + part
+        else:
+            out = out + format_values(as_series(evaluate(part, env), env.n)).to_numpy()
+    return out
