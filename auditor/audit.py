@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from auditor import __version__
@@ -51,7 +52,8 @@ def read_claims(inputs: Iterable[str | Path], mapping: str | Path | None = None)
         frames.append(frame)
         for f in res.input_findings:
             found.append({**f, "source_file": p.name})
-        described.append({"file": str(p), "name": p.name, "sha256": res.sha256, "lines": len(frame)})
+        described.append({"file": str(p), "name": p.name, "sha256": res.sha256, "lines": len(frame),
+                          "rows_rejected": res.rows_rejected})
         log.info("read %s: %d lines", p.name, len(frame))
     return combine(frames), found, described
 
@@ -67,8 +69,9 @@ def summarize(lines: pd.DataFrame, findings: pd.DataFrame, inputs: list[dict], c
     return {
         "files": len(inputs),
         "claims": int(lines["claim_id"].nunique()) + int(lines["claim_id"].isna().any()),
-        "lines_read": int(sum(i["lines"] for i in inputs)),
+        "lines_read": int(sum(i["lines"] + i.get("rows_rejected", 0) for i in inputs)),
         "lines_audited": int(len(lines)),
+        "rows_rejected": int(sum(i.get("rows_rejected", 0) for i in inputs)),
         "claims_with_findings": int(findings["claim_id"].nunique()),
         "lines_with_findings": int(len(line_level)),
         "findings": int(len(findings)),
@@ -82,24 +85,63 @@ def summarize(lines: pd.DataFrame, findings: pd.DataFrame, inputs: list[dict], c
     }
 
 
+def default_producers() -> list[Callable]:
+    """Findings of kind ``input`` rules computed from the lines: provider utilization (UTIL*)."""
+    try:
+        from auditor.review.utilization import producer
+    except ModuleNotFoundError as exc:   # the review package is optional
+        if exc.name and exc.name.startswith("auditor.review"):
+            return []
+        raise
+    return [producer()]
+
+
+def _filter_lines(lines: pd.DataFrame, reader_findings: list[dict], line_filter: Callable):
+    """Keep the lines `line_filter` selects (renumbering `_row`) and the reader findings of their claims."""
+    keep = np.asarray(line_filter(lines), dtype=bool)
+    if len(keep) != len(lines):
+        raise ValueError("line_filter must return one boolean per line")
+    left_out = int((~keep).sum())
+    if not left_out:
+        return lines, reader_findings, 0
+    gone = set(lines.loc[~keep, "claim_id"].dropna()) - set(lines.loc[keep, "claim_id"].dropna())
+    lines = lines[keep].reset_index(drop=True)
+    lines["_row"] = np.arange(len(lines), dtype=np.int64)   # the engine's line identity is 0..n-1
+    reader_findings = [f for f in reader_findings if f.get("claim_id") is None or f.get("claim_id") not in gone]
+    return lines, reader_findings, left_out
+
+
 def run_audit(inputs: Iterable[str | Path], *, mapping: str | Path | None = None,
               rule_dirs: Iterable[str | Path] = (), select: list[str] | None = None,
               ignore: list[str] | None = None, refdata: str | Path | None = None,
               as_of: date | None = None, default_rules: bool = True, store=None, rules=None,
-              step: Callable[[str], None] | None = None) -> AuditResult:
-    """Audit claim files with a rule pack and reference data; nothing is written here."""
+              step: Callable[[str], None] | None = None,
+              line_filter: Callable[[pd.DataFrame], "pd.Series"] | None = None,
+              producers: Iterable[Callable] | None = None) -> AuditResult:
+    """Audit claim files with a rule pack and reference data; nothing is written here.
+
+    `line_filter(lines)` returns a boolean mask of the canonical lines to audit (e.g. one review
+    period); the others are left out and counted in ``summary["lines_left_out"]``.
+    `producers` are callables ``(lines, rules) -> [finding dicts]`` raising the findings of kind
+    ``input`` rules besides the readers' (default: `default_producers()`).
+    """
     started = datetime.now(timezone.utc)
     step = step or (lambda _msg: None)
     step("reading claims")
     lines, reader_findings, inputs_desc = read_claims(inputs, mapping)
+    left_out = 0
+    if line_filter is not None:
+        lines, reader_findings, left_out = _filter_lines(lines, reader_findings, line_filter)
     step("loading rules")
     if rules is None:
         rules = select_rules(load_rules([Path(d) for d in rule_dirs], include_default=default_rules),
                              select, ignore)
     store = store if store is not None else open_store(refdata)
+    for produce in default_producers() if producers is None else producers:
+        reader_findings = reader_findings + list(produce(lines, rules))
     step(f"evaluating {len({r.id for r in rules})} rules over {len(lines):,} lines")
     findings, coverage, ctx = evaluate(lines, rules, store, as_of=as_of, reader_findings=reader_findings)
-    if len(lines) != sum(i["lines"] for i in inputs_desc):  # nothing may be lost between reading and audit
+    if len(lines) + left_out != sum(i["lines"] for i in inputs_desc):  # nothing may be lost between reading and audit
         raise RuntimeError("line count mismatch between files read and lines audited")
     refdata_versions = []
     for (kind, vid), n in sorted(ctx.versions_used.items()):
@@ -121,5 +163,6 @@ def run_audit(inputs: Iterable[str | Path], *, mapping: str | Path | None = None
         "select": select or [], "ignore": ignore or [],
     }
     summary = summarize(lines, findings, inputs_desc, coverage)
+    summary["lines_left_out"] = left_out
     return AuditResult(findings=findings, lines=lines, coverage=coverage, rules=rules,
                        provenance=provenance, summary=summary)

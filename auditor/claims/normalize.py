@@ -91,10 +91,16 @@ def normalize(raw: pd.DataFrame, source_file: str, start_row: int = 0,
             bad[col + "__raw"] = text.where(mask, None).astype(object)
 
     for combined, cols in COMBINED.items():
-        if combined in raw.columns and not any(c in raw.columns for c in cols):
+        if combined in raw.columns:
             parts = _split(raw[combined], len(cols))
+            # Rows whose numbered columns are all empty take their values from the combined column.
+            use = pd.Series(True, index=raw.index)
+            for c in cols:
+                if c in raw.columns:
+                    use &= _text(raw[c]).isna()
             for i, c in enumerate(cols):
-                raw[c] = parts[i] if i in parts.columns else None
+                current = raw[c].astype(object) if c in raw.columns else pd.Series([None] * n, dtype=object)
+                raw[c] = current.where(~use, parts[i] if i in parts.columns else None)
             if parts.shape[1] > len(cols):
                 extra = parts.iloc[:, len(cols):].notna().any(axis=1)
                 keep_bad(combined, extra, _text(raw[combined]))

@@ -29,6 +29,7 @@ class ReadResult:
     frame: pd.DataFrame
     sha256: str
     input_findings: list[dict] = field(default_factory=list)
+    rows_rejected: int = 0  # rows that could not become lines (each is a DQ010 finding)
 
 
 def sha256_of(path: Path) -> str:
@@ -45,7 +46,21 @@ def _looks_like_x12(path: Path) -> bool:
     return head[:3] == b"ISA"
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _number_rows(path: Path, rejected: list[dict]) -> None:
+    """Find the data-row numbers of rejected rows (pyarrow does not always report them); rare, so a scan is fine."""
+    wanted = {}
+    for r in rejected:
+        wanted.setdefault((r["text"] or "").rstrip("\r\n"), []).append(r)
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for i, line in enumerate(fh):
+            rows = wanted.get(line.rstrip("\r\n"))
+            if rows and i > 0:
+                rows.pop(0)["row"] = i
+                if not rows:
+                    del wanted[line.rstrip("\r\n")]
+
+
+def _read_csv(path: Path, rejected: list[dict]) -> pd.DataFrame:
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         sample = fh.read(65536)
     if not sample.strip():
@@ -61,15 +76,26 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
         header = next(csv.reader([sample.splitlines()[0]], delimiter=sep))
         header = [h.strip() for h in header]
+
+        def bad_row(row) -> str:
+            # A row with the wrong number of fields cannot be split into columns: it is kept as a
+            # data-quality finding (DQ010) instead of failing the file or vanishing.
+            rejected.append({"row": (row.number - 1) if row.number is not None else None, "text": row.text,
+                             "fields": row.actual_columns, "expected": row.expected_columns,
+                             "first_field": (row.text or "").split(sep)[0].strip().strip('"')})
+            return "skip"
+
         # Everything as text: the normalizer decides what a bad value is and reports it per cell.
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, encoding="utf8"),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True),
         )
+        if any(r["row"] is None for r in rejected):
+            _number_rows(path, rejected)
         return table.to_pandas()
     except Exception as exc:  # pyarrow's messages name the row; fall back to pandas for odd files
         try:
@@ -146,7 +172,12 @@ def read_file(path: str | Path, mapping: Mapping | None = None) -> ReadResult:
     if kind is None:
         raise InputError(f"{p}: unknown file format '{suffix or '(none)'}'; "
                          "expected .csv, .parquet, .xlsx or an X12 837 file (.837, .x12, .edi, .txt)")
-    frame = {"csv": _read_csv, "excel": _read_excel, "parquet": _read_parquet}[kind](p)
+    rejected: list[dict] = []
+    frame = _read_csv(p, rejected) if kind == "csv" else {"excel": _read_excel, "parquet": _read_parquet}[kind](p)
     frame = _apply_mapping(frame, mapping, p)
     check_required(frame, p)
-    return ReadResult(p, frame, digest)
+    findings = [{"rule_id": "DQ010", "claim_id": r["first_field"] or None, "line_number": None,
+                 "message": f"Row {r['row']} of {p.name} has {r['fields']} fields, expected {r['expected']}; "
+                            "it could not be split into columns and was not audited",
+                 "subject": f"row {r['row']}"} for r in rejected]
+    return ReadResult(p, frame, digest, findings, rows_rejected=len(rejected))

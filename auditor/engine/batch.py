@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from auditor.engine.context import Context
-from auditor.engine.kinds import EVALUATORS, Hits
+from auditor.engine.kinds import EVALUATORS, Hits, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
 from auditor.engine.vector import Env, render
+from auditor.engine.views import VIEWS, sources
 from auditor.findings import conform, empty_findings, fingerprints
 from auditor.rules.model import Rule
 
@@ -25,12 +26,21 @@ TABLE_LABELS = {
     "aoc": "NCCI add-on code edits", "mpfs": "physician fee schedule (PPRRVU)", "mce": "Medicare Code Editor lists",
     "mce_age_groups": "MCE age groups", "excludes1": "ICD-10-CM Excludes1 notes", "lcd_hcpc": "LCD article HCPCS codes",
     "lcd_icd10_covered": "LCD article covered ICD-10 codes", "frequency_limits": "frequency limits table",
-    "timely_filing_limits": "timely filing limits table",
+    "timely_filing_limits": "timely filing limits table", "lcd_icd10_noncovered": "LCD article non-covered ICD-10 codes",
 }
 
 
 def table_label(kind: str) -> str:
+    if kind in VIEWS:
+        return VIEWS[kind].label or kind
     return TABLE_LABELS.get(kind, kind)
+
+
+def _not_imported(kind: str) -> str:
+    label = table_label(kind)
+    # "no HCPCS Level II file imported", "no MUE (practitioner) data imported"
+    noun = label.endswith(("file", "table", "lists", "notes", "edits", "groups", "codes", "set"))
+    return f"no {label} imported" if noun else f"no {label} data imported"
 
 
 def _dates_text(dates: pd.Series, limit: int = 3) -> str:
@@ -53,6 +63,9 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     if rule.evidence:
         reference = reference + " | " + render(rule.evidence_parts, env)
     ref = hits.env.get("ref")
+    if ref is None or "_version" not in getattr(ref, "columns", []):
+        # a rule without a join: the first lookup's table version (e.g. a pair rule's side lookup)
+        ref = next((hits.env[lk.alias] for lk in rule.lookups if lk.alias in hits.env), None)
     if ref is not None and "_version" in getattr(ref, "columns", []):
         tables = ", ".join(table_label(t) for t in rule.needs) or "reference data"
         reference = reference + " | " + tables + " version " + ref["_version"].astype(object).fillna("").astype(str)
@@ -107,7 +120,9 @@ def input_findings(rule: Rule, found: list[dict], lines: pd.DataFrame) -> pd.Dat
     return conform(df.drop(columns=[c for c in ("subject",) if c in df]))
 
 
-def coverage_row(rule: Rule, applicable: int, not_checked: int, missing: dict, store) -> dict:
+def coverage_row(rule: Rule, applicable: int, not_checked: int, missing: dict, store,
+                 inputs: dict | None = None) -> dict:
+    """One coverage line; `inputs` = `missing_inputs()` of the rule (required columns left empty)."""
     if applicable == 0:
         status, reason = "checked", "no lines this rule applies to"
     elif not_checked == 0:
@@ -116,11 +131,17 @@ def coverage_row(rule: Rule, applicable: int, not_checked: int, missing: dict, s
         status = "not checked" if not_checked >= applicable else "partial"
         parts = []
         for kind, dates in missing.items():
-            if not store.versions(kind):
-                parts.append(f"no {table_label(kind)} data imported")
+            absent = [k for k in sources(kind) if not store.versions(k)]
+            if absent:
+                parts.extend(_not_imported(k) for k in absent)
             else:
                 parts.append(f"no {table_label(kind)} data for {_dates_text(dates)}")
-        reason = "; ".join(parts) or "reference data missing"
+        for col, n in (inputs or {}).items():
+            if col.startswith("_"):
+                continue
+            where = f"{n} line(s)" if rule.over == "lines" else f"{inputs['_claims']} claim(s) ({n} diagnosis rows)"
+            parts.append(f"no {col} on {where}")
+        reason = "; ".join(dict.fromkeys(parts)) or "reference data missing"
     return {"rule_id": rule.id, "title": rule.title, "category": rule.category, "status": status,
             "lines_checked": int(applicable - not_checked), "lines_not_checked": int(not_checked), "reason": reason}
 
@@ -134,21 +155,26 @@ def evaluate(lines: pd.DataFrame, rules: list[Rule], store, as_of: date | None =
     for rule in rules:
         if rule.kind == "input":
             pieces.append(input_findings(rule, reader_findings or [], ctx.lines))
-            cov.setdefault(rule.id, [rule, 0, 0, {}])[1] += len(ctx.lines)
+            cov.setdefault(rule.id, [rule, 0, 0, {}, {}])[1] += len(ctx.lines)
             continue
         hits = EVALUATORS[rule.kind](rule, ctx)
         pieces.append(_findings(rule, hits, ctx))
-        acc = cov.setdefault(rule.id, [rule, 0, 0, {}])
+        acc = cov.setdefault(rule.id, [rule, 0, 0, {}, {}])
+        # Rows left out for an empty required input were not checked: they count as applicable.
+        lacking = missing_inputs(rule, ctx)
+        extra = lacking.get("_rows", 0)
         # for_each variants check the same lines: count them once.
-        acc[1] = max(acc[1], hits.applicable)
-        acc[2] = max(acc[2], hits.not_checked)
+        acc[1] = max(acc[1], hits.applicable + extra)
+        acc[2] = max(acc[2], hits.not_checked + extra)
         for k, v in hits.missing.items():
             acc[3][k] = pd.concat([acc[3][k], v]) if k in acc[3] else v
+        for k, v in lacking.items():
+            acc[4][k] = max(acc[4].get(k, 0), v)
     pieces = [p for p in pieces if len(p)]
     findings = conform(pd.concat(pieces, ignore_index=True)) if pieces else empty_findings()
     if len(findings):
         findings = findings.sort_values(["claim_id", "line_number", "rule_id"], na_position="first",
                                         kind="stable").reset_index(drop=True)
-    coverage = pd.DataFrame([coverage_row(r, a, nc, m, store) for r, a, nc, m in cov.values()],
+    coverage = pd.DataFrame([coverage_row(r, a, nc, m, ctx.store, inp) for r, a, nc, m, inp in cov.values()],
                             columns=COVERAGE_COLUMNS)
     return findings, coverage, ctx

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from auditor.claims.columns import DX_COLUMNS
+from auditor.engine.views import ViewStore, split_version
+from auditor.engine.vector import Env, mask
 from auditor.errors import RuleError
 from auditor.rules.model import Lookup
 
@@ -35,9 +37,12 @@ class Joined:
 class Context:
     def __init__(self, lines: pd.DataFrame, store, as_of: date):
         self.lines = lines.reset_index(drop=True)
-        self.store, self.as_of = store, as_of
+        # Derived tables (auditor.engine.views) are read through the store like stored kinds.
+        self.store = store if isinstance(store, ViewStore) else ViewStore(store)
+        self.as_of = as_of
         self._dx: pd.DataFrame | None = None
         self._gids: dict = {}
+        self._codes: dict = {}
         self._joins: dict = {}
         self._modkey: pd.Series | None = None
         self.versions_used: dict[tuple[str, str], int] = {}
@@ -94,6 +99,29 @@ class Context:
             self._modkey = pd.DataFrame(arr, columns=["_m1", "_m2", "_m3", "_m4"])
         return self._modkey
 
+    def codes(self, over: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """A column encoded once per run: (int64 code per row, -1 where empty; the distinct values)."""
+        key = (over, col)
+        if key not in self._codes:
+            frame = self.frame(over)
+            if col not in frame.columns:
+                raise RuleError(f"no column '{col}' over {over}")
+            codes, uniques = pd.factorize(frame[col])
+            self._codes[key] = (codes.astype(np.int64, copy=False), np.asarray(uniques))
+        return self._codes[key]
+
+    def group_ids(self, over: str, cols, rows: np.ndarray | None = None) -> np.ndarray:
+        """Integer id per row (of `rows`, default all) for the combination of `cols`; -1 where a key is empty.
+
+        Ids number the combinations in order of first appearance, as ``groupby(sort=False).ngroup()``,
+        but are computed from per-column integer codes cached for the whole run.
+        """
+        parts = []
+        for c in cols:
+            codes, uniques = self.codes(over, c)
+            parts.append((codes if rows is None else codes[rows], len(uniques)))
+        return combine_codes(parts)
+
     def gids(self, over: str, scope: tuple[str, ...]) -> np.ndarray:
         """Integer group id per row for a scope (e.g. member + provider + date); -1 where a key is empty."""
         key = (over, scope)
@@ -102,7 +130,7 @@ class Context:
             missing = [c for c in scope if c not in frame.columns]
             if missing:
                 raise RuleError(f"scope column(s) {', '.join(missing)} are not available over {over}")
-            self._gids[key] = frame.groupby(list(scope), sort=False, dropna=True).ngroup().to_numpy()
+            self._gids[key] = self.group_ids(over, scope)
         return self._gids[key]
 
     def shared_gids(self, over_a: str, over_b: str, scope: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +138,27 @@ class Context:
         if over_a == over_b:
             g = self.gids(over_a, scope)
             return g, g
-        a, b = self.frame(over_a)[list(scope)], self.frame(over_b)[list(scope)]
-        both = pd.concat([a, b], ignore_index=True)
-        g = both.groupby(list(scope), sort=False, dropna=True).ngroup().to_numpy()
-        return g[: len(a)], g[len(a):]
+        key = (over_a, over_b, scope)
+        if key not in self._gids:
+            a, b = self.frame(over_a), self.frame(over_b)
+            missing = [c for c in scope if c not in a.columns or c not in b.columns]
+            if missing:
+                raise RuleError(f"scope column(s) {', '.join(missing)} are not available over {over_a}/{over_b}")
+            parts = []
+            for c in scope:
+                # Encode both frames' values in one code space (concatenate the two columns' distinct values).
+                ca, ua = self.codes(over_a, c)
+                cb, ub = self.codes(over_b, c)
+                both = pd.Index(pd.concat([pd.Series(ua, dtype=a[c].dtype), pd.Series(ub, dtype=b[c].dtype)],
+                                          ignore_index=True))
+                uniq, inv = pd.factorize(both)
+                inv = inv.astype(np.int64)
+                ma = np.where(ca >= 0, inv[:len(ua)][np.maximum(ca, 0)], -1) if len(ua) else ca
+                mb = np.where(cb >= 0, inv[len(ua):][np.maximum(cb, 0)], -1) if len(ub) else cb
+                parts.append((np.concatenate([ma, mb]), len(uniq)))
+            g = combine_codes(parts)
+            self._gids[key] = (g[: len(a)], g[len(a):])
+        return self._gids[key]
 
     # -- reference data -------------------------------------------------------------------------
     def version_ids(self, kind: str, dates: pd.Series) -> pd.Series:
@@ -123,7 +168,19 @@ class Context:
         return self.store.table(kind, version_id)
 
     def note_version(self, kind: str, version_id: str, rows: int) -> None:
-        self.versions_used[(kind, version_id)] = self.versions_used.get((kind, version_id), 0) + rows
+        for k, vid in split_version(kind, version_id):  # a view records the versions it was built from
+            self.versions_used[(k, vid)] = self.versions_used.get((k, vid), 0) + rows
+
+    def filtered_table(self, kind: str, version_id: str, where, rule_id: str = "") -> pd.DataFrame:
+        """A table version, restricted to the rows where a condition on the table alone holds (cached)."""
+        table = self.table(kind, version_id)
+        if where is None:
+            return table
+        key = ("filtered", kind, version_id, where)
+        if key not in self._joins:
+            t = table.reset_index(drop=True)
+            self._joins[key] = t[mask(where, Env({"ref": t}, len(t), self.as_of, rule_id))].reset_index(drop=True)
+        return self._joins[key]
 
     def lookup(self, over: str, lk: Lookup) -> Joined:
         """Left-join every row of a frame with the table version in effect on its date."""
@@ -138,9 +195,9 @@ class Context:
         if lk.optional and not checked.any():
             checked = np.ones(n, dtype=bool)  # no such table: every row uses the rule's defaults
         pieces: list[pd.DataFrame] = []
-        for vid in pd.unique(vids[checked]):
+        for vid in pd.unique(vids[checked & vids.notna().to_numpy()]):  # optional table absent: no versions
             rows = np.flatnonzero((vids == vid).to_numpy())
-            table = self.table(lk.table, vid)
+            table = self.filtered_table(lk.table, vid, lk.where, f"lookup of {lk.table}")
             self.note_version(lk.table, vid, len(rows))
             pieces.append(_join_rows(frame, rows, table, lk, vid))
         cols = None
@@ -155,6 +212,9 @@ class Context:
             for c in cols or []:
                 ref[c] = np.nan
             ref["_version"] = None
+            if cols is None and lk.optional:
+                # An optional table that was never imported: every ref.<column> reads as empty.
+                ref.attrs["absent_optional"] = True
         ref["found"] = pd.array(ref.get("found", pd.Series(False, index=ref.index)).fillna(False).astype(bool),
                                 dtype="boolean")
         ref.loc[~checked, "found"] = pd.NA
@@ -188,7 +248,6 @@ def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: L
         out.loc[~hit] = np.nan
         out["found"] = hit
     else:
-        eff, dele = lk.dated_by
         left = pd.DataFrame({f"_k{i}": sub[c].astype(object).to_numpy() for i, c in enumerate(left_cols)})
         left["_pos"] = np.arange(len(sub))
         left["_d"] = sub["service_date"].to_numpy()
@@ -196,8 +255,7 @@ def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: L
         keep_right = table[right_cols].rename(columns={c: f"_k{i}" for i, c in enumerate(right_cols)})
         m = left.merge(pd.concat([right, keep_right.add_prefix("_orig")], axis=1),
                        on=[f"_k{i}" for i in range(len(right_cols))], how="inner")
-        ok = (m[eff].isna() | (m[eff] <= m["_d"])) & (m[dele].isna() | (m["_d"] <= m[dele]))
-        m = m[ok.to_numpy()].drop_duplicates("_pos", keep="last")
+        m = m[in_windows(m, m["_d"], lk.windows)].drop_duplicates("_pos", keep="last")
         for i, c in enumerate(right_cols):
             m[c] = m[f"_orig_k{i}"]
         out = pd.DataFrame(index=pd.RangeIndex(len(sub)))
@@ -207,4 +265,44 @@ def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: L
         out["found"] = out.index.isin(m["_pos"].to_numpy())
     out["_version"] = vid
     out.index = rows
+    return out
+
+
+def in_windows(rows: pd.DataFrame, dates, windows) -> np.ndarray:
+    """Rows whose date lies in every (effective, deletion) window of the row; empty bounds are open."""
+    d = np.asarray(dates)
+    ok = np.ones(len(rows), dtype=bool)
+    for eff, dele in windows:
+        for c in (eff, dele):
+            if c not in rows.columns:
+                raise RuleError(f"dated_by: the table has no column '{c}'")
+        e, x = rows[eff].to_numpy(), rows[dele].to_numpy()
+        ok &= np.asarray((pd.isna(e) | (e <= d)) & (pd.isna(x) | (d <= x)), dtype=bool)
+    return ok
+
+
+def combine_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Per-column codes (-1 = empty) and their cardinalities -> one id per distinct combination.
+
+    Ids follow the order of first appearance (like ``groupby(sort=False, dropna=True).ngroup()``);
+    -1 where any column is empty.
+    """
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    n = len(parts[0][0])
+    bad = np.zeros(n, dtype=bool)
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for codes, card in parts:
+        bad |= codes < 0
+        card = max(int(card), 1)
+        if span * card >= 2 ** 62:  # keep the mixed-radix key inside int64: renumber first
+            key[~bad] = pd.factorize(key[~bad])[0]
+            span = int(key.max()) + 1 if n else 1
+        key = key * card + np.maximum(codes, 0)
+        span *= card
+    out = np.full(n, -1, dtype=np.int64)
+    ok = ~bad
+    if ok.any():
+        out[ok] = pd.factorize(key[ok])[0]
     return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditor.engine.context import Context
+from auditor.engine.context import Context, in_windows
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
 from auditor.rules.expr import Func
@@ -27,6 +27,42 @@ class Hits:
 
 
 def applicable(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
+    """Rows the rule applies to and can check: in scope (`in_scope`) with every required input present."""
+    ok = in_scope(rule, ctx, over)
+    if rule.requires_columns:
+        ok &= ~lacking_inputs(rule, ctx.frame(over or rule.over)).any(axis=1)
+    return ok
+
+
+def lacking_inputs(rule: Rule, frame: pd.DataFrame) -> np.ndarray:
+    """(rows x requires_columns) mask: the required input is empty on the row."""
+    cols = list(rule.requires_columns)
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise RuleError(f"rule {rule.id}: requires_columns names unknown column(s) {', '.join(absent)}")
+    return frame[cols].isna().to_numpy().reshape(len(frame), len(cols))
+
+
+def missing_inputs(rule: Rule, ctx: Context) -> dict[str, int]:
+    """Rows in the rule's scope that it cannot check because a `requires_columns` input is empty.
+
+    Returns {column: rows lacking it, "_rows": rows lacking any, "_claims": their claims}; {} if none.
+    """
+    if not rule.requires_columns:
+        return {}
+    frame = ctx.frame(rule.over)
+    scope = in_scope(rule, ctx)
+    lack = lacking_inputs(rule, frame) & scope[:, None]
+    anyl = lack.any(axis=1)
+    if not anyl.any():
+        return {}
+    out = {c: int(lack[:, i].sum()) for i, c in enumerate(rule.requires_columns) if lack[:, i].any()}
+    out["_rows"] = int(anyl.sum())
+    out["_claims"] = int(frame["claim_id"][anyl].nunique())
+    return out
+
+
+def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
     """Rows the rule applies to: claim type, the rule's effective dates, its `where` filter."""
     frame = ctx.frame(over or rule.over)
     n = len(frame)
@@ -73,7 +109,8 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
 
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
-    return pd.Categorical(values.astype(object), categories=categories).codes.astype(np.int64)
+    # -1 for values not among the categories (get_indexer is a hash lookup, no per-row Python).
+    return categories.get_indexer(pd.Index(values.astype(object))).astype(np.int64)
 
 
 def _prefixes(frame_rows: np.ndarray, codes: pd.Series) -> pd.DataFrame:
@@ -105,8 +142,7 @@ def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.n
             if c not in table.columns:
                 raise RuleError(f"rule {rule.id}: table '{join.table}' has no column '{c}'")
         if join.where is not None:
-            table = table[mask(join.where, Env({"ref": table.reset_index(drop=True)}, len(table), ctx.as_of,
-                                                rule.id))]
+            table = ctx.filtered_table(join.table, vid, join.where, rule.id)
         if join.match == "prefix":
             a = _prefixes(a_rows, frame[key].iloc[a_rows].reset_index(drop=True))
             b = _prefixes(bsel, frame[key].iloc[bsel].reset_index(drop=True))
@@ -130,29 +166,44 @@ def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.n
         m = a.merge(t, on="_ka").merge(b, on=["_g", "_kb"])
         m = m[m["_a"].to_numpy() != m["_b"].to_numpy()]
         if join.dated_by is not None and len(m):
-            eff, dele = join.dated_by
             d = frame["service_date"].to_numpy()[m["_b"].to_numpy()]
-            e = table[eff].to_numpy()[m["_t"].to_numpy()]
-            x = table[dele].to_numpy()[m["_t"].to_numpy()]
-            ok = (pd.isna(e) | (e <= d)) & (pd.isna(x) | (d <= x))
-            m = m[np.asarray(ok, dtype=bool)]
+            m = m[in_windows(table.iloc[m["_t"].to_numpy()].reset_index(drop=True), d, join.windows)]
         m = m.drop_duplicates(["_a", "_b", "_t"])
         m["_v"] = vid
         out.append((vid, table, m[["_a", "_b", "_t", "_v"]]))
     return out
 
 
+def _missing_count(missing: dict) -> int:
+    """Rows not checked: the union of the rows behind every table's missing dates (index = row)."""
+    idx = [v.index.to_numpy() for v in missing.values() if len(v)]
+    return int(len(np.unique(np.concatenate(idx)))) if idx else 0
+
+
 def eval_pair(rule: Rule, ctx: Context) -> Hits:
     frame = ctx.frame(rule.over)
     ok = applicable(rule, ctx)
     n = len(frame)
-    a_ok = ok & mask(rule.left, Env({None: frame}, n, ctx.as_of, rule.id)) if rule.left is not None else ok
-    b_ok = ok & mask(rule.right, Env({None: frame}, n, ctx.as_of, rule.id)) if rule.right is not None else ok
+    missing: dict = {}
+    # Lookups of a pair rule join one side's row each (`side: a|b`); a row without the table
+    # version it needs is not checked on that side.
+    side_refs: dict[str, dict[str, pd.DataFrame]] = {"a": {}, "b": {}}
+    side_ok = {"a": np.ones(n, dtype=bool), "b": np.ones(n, dtype=bool)}
+    for lk in rule.lookups:
+        j = ctx.lookup(rule.over, lk)
+        side_refs[lk.side][lk.alias] = j.ref
+        side_ok[lk.side] &= j.checked
+        if (ok & ~j.checked).any():
+            missing[lk.table] = frame["service_date"][ok & ~j.checked]
+    a_ok, b_ok = ok & side_ok["a"], ok & side_ok["b"]
+    if rule.left is not None and a_ok.any():
+        a_ok &= mask(rule.left, Env({None: frame, **side_refs["a"]}, n, ctx.as_of, rule.id))
+    if rule.right is not None and b_ok.any():
+        b_ok &= mask(rule.right, Env({None: frame, **side_refs["b"]}, n, ctx.as_of, rule.id))
     g = ctx.gids(rule.over, rule.scope)
     a_ok &= g >= 0
     b_ok &= g >= 0
     a_rows, b_rows = np.flatnonzero(a_ok), np.flatnonzero(b_ok)
-    missing: dict = {}
     pieces = []
     if rule.join is not None:
         for vid, table, m in _pairs_via_table(rule, ctx, frame, a_rows, b_rows, g[a_rows], g[b_rows], missing):
@@ -165,34 +216,44 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
         m = a.merge(b, on="_g")
         m = m[m["_a"].to_numpy() != m["_b"].to_numpy()]
         pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), None))
-    flagged, partner, envs = [], [], []
+
+    def side_env(ra: np.ndarray, rb: np.ndarray) -> dict:
+        env = {"a": _take(frame, ra), "b": _take(frame, rb)}
+        env.update({alias: _take(r, ra) for alias, r in side_refs["a"].items()})
+        env.update({alias: _take(r, rb) for alias, r in side_refs["b"].items()})
+        return env
+
+    hit_a, hit_b, hit_ref = [], [], []
     for ra, rb, ref in pieces:
         if len(ra) == 0:
             continue
-        sub = {"a": _take(frame, ra), "b": _take(frame, rb)}
+        sub = side_env(ra, rb)
         if ref is not None:
             sub["ref"] = ref
         hit = mask(rule.when, Env(sub, len(ra), ctx.as_of, rule.id))
         if not hit.any():
             continue
-        side, other = (rb, ra) if rule.flag == "b" else (ra, rb)
-        flagged.append(side[hit])
-        partner.append(other[hit])
-        envs.append({k: v[hit].reset_index(drop=True) for k, v in sub.items()})
-    not_checked = 0
-    if missing:
-        not_checked = sum(len(v) for v in missing.values())
-    if not flagged:
+        hit_a.append(ra[hit])
+        hit_b.append(rb[hit])
+        hit_ref.append(ref[hit].reset_index(drop=True) if ref is not None else None)
+    not_checked = _missing_count(missing)
+    if not hit_a:
         return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "a": frame.iloc[:0],
                     "b": frame.iloc[:0]}, np.array([], dtype=np.int64), rule.over == "diagnoses",
                     int(ok.sum()), not_checked, missing)
-    rows = np.concatenate(flagged)
-    rel = np.concatenate(partner)
-    env = {k: pd.concat([e[k] for e in envs], ignore_index=True) for k in envs[0]}
+    ra, rb = np.concatenate(hit_a), np.concatenate(hit_b)
+    ref = pd.concat(hit_ref, ignore_index=True) if rule.join is not None else None
+    if rule.unordered:
+        # (x, y) and (y, x) are one pair: orient each as (earlier row, later row).
+        ra, rb = np.minimum(ra, rb), np.maximum(ra, rb)
+    rows = rb if rule.flag == "b" else ra
     # One finding per flagged row: the first partner found explains it.
-    first = ~pd.Series(rows).duplicated().to_numpy()
-    env = {k: v[first].reset_index(drop=True) for k, v in env.items()}
-    rows, rel = rows[first], rel[first]
+    keep = np.flatnonzero(~pd.Series(rows).duplicated().to_numpy())
+    ra, rb, rows = ra[keep], rb[keep], rows[keep]
+    rel = ra if rule.flag == "b" else rb
+    env = side_env(ra, rb)
+    if ref is not None:
+        env["ref"] = ref.iloc[keep].reset_index(drop=True)
     env[None] = _take(frame, rows)
     if rule.over == "diagnoses":
         rel = np.full(len(rows), -1)
@@ -223,8 +284,7 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     todo = np.flatnonzero(ok & checked)
     sub = _take(frame, todo)
-    keys = sub[list(rule.group_by)]
-    gid = keys.groupby(list(rule.group_by), sort=False, dropna=True).ngroup().to_numpy()
+    gid = ctx.group_ids(rule.over, rule.group_by, todo)  # -1 where a key is empty
     valid = gid >= 0
     todo, gid = todo[valid], gid[valid]
     sub = sub[valid].reset_index(drop=True)
@@ -244,6 +304,8 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
         env = {k: v.iloc[hit_groups].reset_index(drop=True) for k, v in genv.items()}
     else:
         in_hit = np.isin(gid, hit_groups)
+        if rule.flag_where is not None and in_hit.any():
+            in_hit &= mask(rule.flag_where, row_env)
         pos = np.flatnonzero(in_hit)
         if rule.flag in ("first", "last"):
             s = pd.Series(pos).groupby(gid[pos])
@@ -294,69 +356,96 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
     return Hits(rule.over, rows, env, related, rule.over == "diagnoses", int(ok.sum()), 0, {})
 
 
+def _joined_list(values: pd.Series, by: np.ndarray, limit: int = 8) -> pd.Series:
+    """Sorted distinct values per group as text ('A, B, C'), at most `limit` then ' …'."""
+    def fmt(s: pd.Series) -> str:
+        u = sorted(map(str, pd.unique(s.dropna())))
+        return ", ".join(u[:limit]) + (" …" if len(u) > limit else "")
+    return values.groupby(by).agg(fmt)
+
+
 def eval_requires(rule: Rule, ctx: Context) -> Hits:
-    """Rows whose table entries name partners (e.g. an add-on's primaries) with none in scope."""
+    """Rows whose table entries name partners (e.g. an add-on's primaries) with none in scope.
+
+    ``flag_when: all_listed`` turns it round: rows whose partners in scope are all listed (and
+    there is at least one), e.g. a procedure whose diagnoses are all on a non-covered list.
+    """
     frame = ctx.frame(rule.over)
     pframe = ctx.frame(rule.partner_over)
     ok = applicable(rule, ctx)
+    refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     join, key = rule.join, rule.default_key
     pkey = "code" if rule.partner_over == "diagnoses" else "procedure_code"
     ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
     p_ok = gb >= 0
     if rule.partner_where is not None:
         p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
-    rows_all = np.flatnonzero(ok)
+    p_rows = np.flatnonzero(p_ok)
+    p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
+                      "_g": gb[p_rows]})
+    p = p[p["_pk"].notna().to_numpy()]
+    ngroups = int(max(ga.max(initial=-1), gb.max(initial=-1))) + 1
+    partners_in_group = np.bincount(p["_g"].to_numpy(), minlength=ngroups)
+    rows_all = np.flatnonzero(ok & checked)
     vids = ctx.version_ids(join.table, frame["service_date"].iloc[rows_all].reset_index(drop=True))
     has = vids.notna().to_numpy()
-    missing = {join.table: frame["service_date"].iloc[rows_all[~has]]} if (~has).any() else {}
+    if (~has).any():
+        missing[join.table] = frame["service_date"].iloc[rows_all[~has]]
     flagged, envs = [], []
     for vid in pd.unique(vids[has]):
         rows = rows_all[(vids == vid).to_numpy()]
         table = ctx.table(join.table, vid)
         ctx.note_version(join.table, vid, len(rows))
-        if join.where is not None:
-            table = table[mask(join.where, Env({"ref": table.reset_index(drop=True)}, len(table), ctx.as_of,
-                                                rule.id))]
-        table = table.reset_index(drop=True)
+        for c in (join.left, join.right):
+            if c not in table.columns:
+                raise RuleError(f"rule {rule.id}: table '{join.table}' has no column '{c}'")
+        table = ctx.filtered_table(join.table, vid, join.where, rule.id).reset_index(drop=True)
         a = pd.DataFrame({"_a": rows, "_k": frame[key].iloc[rows].astype(object).to_numpy(), "_g": ga[rows],
                           "_d": frame["service_date"].iloc[rows].to_numpy()})
         t = table.assign(_t=np.arange(len(table)))
         m = a.merge(t, left_on="_k", right_on=join.left)
         if join.dated_by is not None and len(m):
-            eff, dele = join.dated_by
-            m = m[((m[eff].isna()) | (m[eff] <= m["_d"])) & ((m[dele].isna()) | (m["_d"] <= m[dele]))]
+            m = m[in_windows(m, m["_d"], join.windows)]
         if m.empty:
             continue
         needs = m["_a"].unique()
-        p_rows = np.flatnonzero(p_ok)
-        p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
-                          "_g": gb[p_rows]})
         sat = m.merge(p, left_on=["_g", join.right], right_on=["_g", "_pk"])
         if rule.over == rule.partner_over:
             sat = sat[sat["_a"] != sat["_p"]]
-        bad = np.setdiff1d(needs, sat["_a"].unique())
+        if rule.flag_when == "none_listed":
+            bad = np.setdiff1d(needs, sat["_a"].unique())
+        else:
+            listed = sat.drop_duplicates(["_a", "_p"]).groupby("_a").size()
+            n_listed = listed.reindex(needs, fill_value=0).to_numpy()
+            in_scope = partners_in_group[ga[needs]]
+            if rule.over == rule.partner_over:  # the row is not its own partner
+                in_scope = in_scope - np.isin(needs, p["_p"].to_numpy())
+            bad = needs[(in_scope > 0) & (n_listed == in_scope)]
         if not len(bad):
             continue
         mm = m[m["_a"].isin(bad)]
-        listed = mm.groupby("_a")[join.right].agg(lambda s: ", ".join(sorted(map(str, pd.unique(s)))[:8])
-                                                  + (" …" if s.nunique() > 8 else ""))
+        entries = _joined_list(mm[join.right], mm["_a"].to_numpy())
         first = mm.drop_duplicates("_a").set_index("_a").loc[bad]
         ref = first[[c for c in table.columns]].reset_index(drop=True)
-        ref[join.right + "_list"] = listed.loc[bad].to_numpy()
+        ref[join.right + "_list"] = entries.loc[bad].to_numpy()
+        pp = p[np.isin(p["_g"].to_numpy(), ga[bad])]
+        in_scope_codes = _joined_list(pp["_pk"], pp["_g"].to_numpy())
+        ref["partner_list"] = in_scope_codes.reindex(ga[bad]).fillna("").to_numpy()
         ref["_version"] = vid
         flagged.append(bad)
-        envs.append({None: _take(frame, bad), "ref": ref})
+        envs.append({None: _take(frame, bad), "ref": ref, **{al: _take(r, bad) for al, r in refs.items()}})
     if rule.when is not None:
         for i, e in enumerate(envs):
             h = mask(rule.when, Env(e, len(flagged[i]), ctx.as_of, rule.id))
             flagged[i] = flagged[i][h]
             envs[i] = {k: v[h].reset_index(drop=True) for k, v in e.items()}
+    not_checked = _missing_count(missing)
     if not flagged:
         return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "ref": pd.DataFrame()},
-                    None, rule.over == "diagnoses", int(ok.sum()), int((~has).sum()), missing)
+                    None, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
     rows = np.concatenate(flagged)
     env = {k: pd.concat([e[k] for e in envs], ignore_index=True) for k in envs[0]}
-    return Hits(rule.over, rows, env, None, rule.over == "diagnoses", int(ok.sum()), int((~has).sum()), missing)
+    return Hits(rule.over, rows, env, None, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
 
 
 def eval_frequency(rule: Rule, ctx: Context) -> Hits:

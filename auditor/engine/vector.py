@@ -32,7 +32,7 @@ class Env:
         if frame is None:
             raise RuleError(f"rule {self.rule_id}: namespace '{ns}' is not available here")
         if name not in frame.columns:
-            if name.endswith("__raw"):
+            if name.endswith("__raw") or frame.attrs.get("absent_optional"):
                 return pd.Series([None] * self.n, dtype=object)
             where = f"{ns}.{name}" if ns else name
             raise RuleError(f"rule {self.rule_id}: unknown column '{where}'")
@@ -204,6 +204,11 @@ def _func(node: Func, env: Env):
         return ok_start & ok_end
     if name == "today":
         return pd.Timestamp(env.as_of)
+    if name == "iif":
+        cond = to_bool(evaluate(args[0], env), n).to_numpy(dtype=bool, na_value=False)
+        then = as_series(evaluate(args[1], env), n).astype(object)
+        other = as_series(evaluate(args[2], env), n).astype(object)
+        return other.where(~cond, then)
     raise RuleError(f"rule {env.rule_id}: function {name}() is not available in this context")
 
 

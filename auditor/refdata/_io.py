@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from auditor.errors import InputError
@@ -174,6 +173,16 @@ class Grid:
 
 
 def _xlsx_rows(src: Source) -> list[list[str]]:
+    from auditor.refdata import _xlsx
+
+    try:
+        return _xlsx.read_rows(src.data)
+    except Exception:  # an unusual workbook: let openpyxl try (slower, more tolerant)
+        pass
+    return _xlsx_rows_openpyxl(src)
+
+
+def _xlsx_rows_openpyxl(src: Source) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
@@ -280,7 +289,7 @@ def _read_text(src: Source, body: bytes, sep: str, quoting: bool, enc: str, widt
         bad: list[str] = []
 
         def on_bad(row):  # a row with a different number of fields
-            bad.append(f"{row.text!r}")
+            bad.append(row.text)
             return "error"
 
         try:
@@ -293,10 +302,12 @@ def _read_text(src: Source, body: bytes, sep: str, quoting: bool, enc: str, widt
                 ),
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            msg = str(exc).splitlines()[0]
+            msg, line = str(exc).splitlines()[0], None
             if bad:
-                msg = f"row with an unexpected number of fields: {bad[0][:120]}"
-            raise src.error(f"cannot parse ({msg})") from None
+                msg = f"expected {width} tab-separated fields: {bad[0][:120]!r}"
+                pos = body.find(bad[0].encode(enc if not enc.startswith("utf-8") else "utf-8", errors="replace"))
+                line = first_line + body.count(b"\n", 0, pos) if pos >= 0 else None
+            raise src.error(f"cannot parse ({msg})", line=line) from None
         df = tbl.to_pandas()
         df.columns = names
         return df
@@ -318,7 +329,8 @@ def _read_text(src: Source, body: bytes, sep: str, quoting: bool, enc: str, widt
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         m = re.search(r"line (\d+)", msg)
         line = first_line + int(m.group(1)) - 1 if m else None
-        raise src.error(f"cannot parse ({re.sub(r'line \d+', 'this line', msg)})", line=line) from None
+        msg = re.sub(r"\s*(?:in |at )?line \d+,?", "", msg)
+        raise src.error(f"cannot parse ({msg})", line=line) from None
     return df
 
 
@@ -354,6 +366,13 @@ def blank_to_na(s: pd.Series) -> pd.Series:
     return s.where(s != "")
 
 
+def _clean_numbers(s: pd.Series) -> pd.Series:
+    t = s.astype("str").str.strip()
+    if t.str.endswith(".0").any():  # numbers that went through a spreadsheet
+        t = t.str.replace(r"\.0$", "", regex=True)
+    return t
+
+
 def parse_dates(
     src: Source,
     grid: Grid,
@@ -367,13 +386,17 @@ def parse_dates(
 
     Accepted: YYYYMMDD, YYYY-MM-DD, MM/DD/YYYY; with julian=True also YYYYDDD (NCCI AOC files).
     """
-    t = s.astype("str").str.strip()
-    t = t.str.replace(r"\.0$", "", regex=True)  # numbers that went through a spreadsheet
+    t = _clean_numbers(s)
     none = t.isin(none_values)
-    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
     todo = ~none
+    lens, digits = t.str.len(), t.str.isdigit().fillna(False).astype(bool)
+    # The usual case first, in one vectorized pass: 8 digits (only those: "%Y%m%d" would also
+    # read a 7-digit Julian date such as 2024011 as 2024-01-01).
+    m8 = todo & (lens == 8) & digits
+    out = pd.to_datetime(t.where(m8), format="%Y%m%d", errors="coerce").astype("datetime64[ns]")
+    todo = todo & ~m8
     if julian:
-        jm = todo & t.str.fullmatch(r"\d{7}")
+        jm = todo & (lens == 7) & digits
         if jm.any():
             v = t[jm].astype("int64")
             year, doy = v // 1000, v % 1000
@@ -381,15 +404,15 @@ def parse_dates(
             base = pd.to_datetime(year.where(okj, 2000).astype("str") + "0101", format="%Y%m%d")
             dates = (base + pd.to_timedelta(doy.where(okj, 1) - 1, unit="D")).astype("datetime64[ns]")
             dates[~okj] = pd.NaT
-            # a day 366 in a common year rolls into the next year: reject it
-            dates[okj & (dates.dt.year != year)] = pd.NaT
+            dates[okj & (dates.dt.year != year)] = pd.NaT  # day 366 of a common year
             out[jm] = dates
             todo = todo & ~jm
-    for pattern, fmt in ((r"\d{8}", "%Y%m%d"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{1,2}/\d{1,2}/\d{4}", "%m/%d/%Y")):
-        m = todo & t.str.fullmatch(pattern)
-        if m.any():
-            out[m] = pd.to_datetime(t[m], format=fmt, errors="coerce").astype("datetime64[ns]")
-            todo = todo & ~m
+    if todo.any():
+        for pattern, fmt in ((r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{1,2}/\d{1,2}/\d{4}", "%m/%d/%Y")):
+            m = todo & t.str.fullmatch(pattern).fillna(False).astype(bool)
+            if m.any():
+                out[m] = pd.to_datetime(t[m], format=fmt, errors="coerce").astype("datetime64[ns]")
+                todo = todo & ~m
     bad = (~none) & out.isna()
     if bad.any():
         i = bad[bad].index[0]
@@ -398,11 +421,17 @@ def parse_dates(
 
 
 def parse_int(src: Source, grid: Grid, s: pd.Series, column: str, allowed: tuple[int, ...] | None = None, dtype="int64") -> pd.Series:
-    t = s.astype("str").str.strip().str.replace(r"\.0$", "", regex=True)
-    v = pd.to_numeric(t, errors="coerce")
-    bad = v.isna() | (v != v.round())
-    if allowed is not None:
-        bad = bad | ~v.isin(allowed)
+    """Whole numbers; the first cell that is not one (or not in `allowed`) is an error."""
+    t = _clean_numbers(s)
+    try:
+        v = t.astype("int64")  # fast path; the slow one below only finds the bad cell
+        bad = ~v.isin(allowed) if allowed is not None else pd.Series(False, index=t.index)
+    except (ValueError, TypeError):
+        num = pd.to_numeric(t, errors="coerce")
+        bad = num.isna() | (num != num.round())
+        if allowed is not None:
+            bad = bad | ~num.isin(allowed)
+        v = None
     if bad.any():
         i = bad[bad].index[0]
         exp = f" (expected one of {', '.join(map(str, allowed))})" if allowed else ""

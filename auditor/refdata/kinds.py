@@ -73,7 +73,7 @@ ROW_DATED = frozenset({"ptp_practitioner", "ptp_hospital", "hcpcs", "aoc"})
 ROW_DATE_COLUMNS = {
     "ptp_practitioner": ("effective_date", "deletion_date"),
     "ptp_hospital": ("effective_date", "deletion_date"),
-    "hcpcs": ("effective_date", "term_date"),
+    "hcpcs": ("add_date", "term_date"),  # ACT EFF DT dates the last action, not the code's start
     "aoc": ("addon_effective", "addon_deletion"),
 }
 

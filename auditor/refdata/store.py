@@ -152,6 +152,18 @@ def _day(d: date) -> int:
     return int(np.datetime64(d, "D").astype("int64"))
 
 
+def in_effect(dates: pd.Series, start: pd.Series, end: pd.Series) -> np.ndarray:
+    """Row-dated tables, elementwise: start <= date and (end is NaT or date <= end).
+
+    Both bounds are inclusive: an NCCI edit applies on its effective date and on its deletion
+    date; a missing start (NaT) never matches, a missing date never matches.
+    """
+    d = pd.to_datetime(pd.Series(dates), errors="coerce").to_numpy(dtype="datetime64[ns]")
+    s = pd.to_datetime(pd.Series(start), errors="coerce").to_numpy(dtype="datetime64[ns]")
+    e = pd.to_datetime(pd.Series(end), errors="coerce").to_numpy(dtype="datetime64[ns]")
+    return (~np.isnat(d)) & (s <= d) & (np.isnat(e) | (d <= e))
+
+
 class RefStore:
     """Versioned reference tables; see docs/DESIGN.md for the contract.
 

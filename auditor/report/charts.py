@@ -34,7 +34,7 @@ def bar_chart(labels: list, values: list, *, title: str = "", value_format=None,
             f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="2" fill="{escape(colour)}"/>'
             f'<text x="{left + w + 6:.1f}" y="{y + 14}" class="val">{escape(fmt(v))}</text></g>')
     if not pairs:
-        out.append(f'<text x="10" y="20" class="lbl">No data</text>')
+        out.append('<text x="10" y="20" class="lbl">No data</text>')
     out.append("</svg>")
     return Markup("".join(out))
 

@@ -1,8 +1,19 @@
 """The report content model: everything a report shows, as plain Python data (no pandas objects).
 
-Renderers (html.py, excel.py, terminal.py) only format this model; they compute nothing.
-Tables are dicts ``{"columns": [...], "rows": [[...], ...], "formats": {column: kind}}`` where
-kind is ``money``, ``int``, ``date`` or ``percent``; the same shape is used for ``extra_sections``.
+Renderers (html.py, excel.py, terminal.py) only lay this model out; they compute nothing.
+A *table* is ``{"columns": [...], "rows": [(...), ...], "formats": {column: kind}}`` with kind
+``money``, ``int``, ``date`` or ``percent``. ``build_model`` returns::
+
+    title, generated_at            str
+    summary                        dict of figures (claims, lines_read, lines_audited, findings,
+                                   findings_by_severity, dollars_at_risk, rules_not_checked, ...)
+    by_severity, by_category, by_rule, by_provider      tables
+    findings                       table with FINDING_COLUMNS, ordered claim by claim, worst claims first
+    claims                         table (CLAIM_COLUMNS); findings.rows[start:stop] are the claim's findings
+    coverage                       table, "not checked" first, plus counts {status: n}
+    provenance                     dict (auditor_version, rule_pack_hash, refdata_versions, inputs, ...)
+    extra_sections                 list of {id, title, kind: table|chart|text, columns, rows, formats,
+                                   position: top|bottom, text?, chart?: bar|line, svg?: Markup}
 
 Dollars at risk never double count: a line's charge counts once however many findings flag it,
 and a claim-level finding (line_number NA) puts the claim at risk once. Per claim the amount is
@@ -29,6 +40,7 @@ CLAIM_COLUMNS = ["claim_id", "rendering_npi", "findings", "error", "warning", "i
 
 def build_model(result, title: str | None = None, extra_sections: list | None = None) -> dict:
     """Build the content model of one AuditResult (see the module docstring for its shape)."""
+    sections = [_section(s) for s in (extra_sections or [])]   # fail before the heavy work
     f = _work_frame(result.findings)
     summary = _summary(result, f)
     claims, order = _claims(f, result.lines)
@@ -47,7 +59,7 @@ def build_model(result, title: str | None = None, extra_sections: list | None = 
         "claims": claims,
         "coverage": _coverage(result.coverage),
         "provenance": _provenance(result.provenance),
-        "extra_sections": [_section(s) for s in (extra_sections or [])],
+        "extra_sections": sections,
     }
 
 
@@ -56,23 +68,24 @@ def build_model(result, title: str | None = None, extra_sections: list | None = 
 def _work_frame(findings: pd.DataFrame) -> pd.DataFrame:
     """Conformed findings plus the helper columns the aggregations group by."""
     f = conform(findings.copy()) if findings is not None else conform(pd.DataFrame())
-    f["_claim"] = f["claim_id"].fillna("")
+    f["_claim"] = pd.factorize(f["claim_id"], use_na_sentinel=False)[0]   # int codes group ~3x faster
     f["_line"] = f["line_number"].astype("float64").fillna(-1.0)   # -1 = claim-level
     f["_amt"] = f["amount_at_risk"].fillna(0.0)
     f["_rank"] = f["severity"].map(SEVERITY_RANK).fillna(0).astype("int64")
-    f["_npi"] = f["rendering_npi"].fillna("(none)")
-    f["_cat"] = f["category"].fillna("(none)")
-    f["_rule"] = f["rule_id"].fillna("(none)")
+    # Categoricals: factorised once instead of in every groupby (they dominate on large runs).
+    for col, src in (("_npi", "rendering_npi"), ("_cat", "category"), ("_rule", "rule_id"), ("_sev", "severity")):
+        f[col] = pd.Categorical(f[src].fillna("(none)"))
     return f
 
 
 def _claim_dollars(f: pd.DataFrame, by: list[str]) -> pd.Series:
     """Dollars at risk per (*by, claim), each line's charge and each claim-level amount counted once."""
-    u = f.groupby(by + ["_claim", "_line"], sort=False)["_amt"].max().reset_index()
+    u = f.groupby(by + ["_claim", "_line"], sort=False, observed=True)["_amt"].max().reset_index()
     level = u["_line"] < 0
     u["line_amt"] = u["_amt"].where(~level, 0.0)
     u["claim_amt"] = u["_amt"].where(level, 0.0)
-    c = u.groupby(by + ["_claim"], sort=False).agg(line=("line_amt", "sum"), claim=("claim_amt", "max"))
+    c = u.groupby(by + ["_claim"], sort=False, observed=True).agg(line=("line_amt", "sum"),
+                                                                   claim=("claim_amt", "max"))
     return pd.Series(np.maximum(c["line"].to_numpy(), c["claim"].to_numpy()), index=c.index)
 
 
@@ -80,13 +93,14 @@ def _dollars(f: pd.DataFrame, by: str | None = None):
     """Total dollars at risk, or per value of column `by`."""
     if by is None:
         return round(float(_claim_dollars(f, []).sum()), 2) if len(f) else 0.0
-    return _claim_dollars(f, [by]).groupby(level=by, sort=False).sum().round(2)
+    return _claim_dollars(f, [by]).groupby(level=by, sort=False, observed=True).sum().round(2)
 
 
 def _group_table(f: pd.DataFrame, by: str) -> pd.DataFrame:
     """Findings, claims, lines and dollars per value of `by`."""
-    lines = f[f["_line"] >= 0].drop_duplicates([by, "_claim", "_line"]).groupby(by, sort=False).size()
-    g = f.groupby(by, sort=False)
+    keys = f.loc[f["_line"] >= 0, [by, "_claim", "_line"]]
+    lines = keys.drop_duplicates().groupby(by, sort=False, observed=True).size()
+    g = f.groupby(by, sort=False, observed=True)
     t = pd.DataFrame({"findings": g.size(), "claims": g["_claim"].nunique()})
     t["lines"] = lines.reindex(t.index).fillna(0).astype("int64")
     t["dollars"] = _dollars(f, by).reindex(t.index).fillna(0.0) if len(f) else 0.0
@@ -96,7 +110,7 @@ def _group_table(f: pd.DataFrame, by: str) -> pd.DataFrame:
 def _rows(df: pd.DataFrame) -> list[list]:
     """DataFrame -> list of rows of plain Python values (None for NA, date for whole-day datetimes)."""
     cols = [_plain_column(df[c]) for c in df.columns]
-    return [list(r) for r in zip(*cols)] if cols else []
+    return list(zip(*cols)) if cols else []   # tuples: half the time and memory of lists
 
 
 def _plain_column(s: pd.Series) -> list:
@@ -129,7 +143,7 @@ def _summary(result, f: pd.DataFrame) -> dict:
         "lines_read": int(given["lines_read"]) if given.get("lines_read") is not None else len(lines),
         "lines_audited": int(len(lines)) if len(lines.columns) else given.get("lines_audited"),
         "claims_with_findings": int(f["claim_id"].nunique()),
-        "lines_with_findings": int(len(f[f["_line"] >= 0].drop_duplicates(["_claim", "_line"]))),
+        "lines_with_findings": int(len(f.loc[f["_line"] >= 0, ["_claim", "_line"]].drop_duplicates())),
         "findings": int(len(f)),
         "findings_by_severity": {s: int(sev.get(s, 0)) for s in SEVERITIES},
         "findings_by_category": {str(k): int(v) for k, v in f["_cat"].value_counts().items()},
@@ -142,7 +156,8 @@ def _summary(result, f: pd.DataFrame) -> dict:
 
 
 def _by_severity(f: pd.DataFrame) -> dict:
-    t = _group_table(f, "severity").reindex(SEVERITIES).fillna(0)
+    t = _group_table(f, "_sev")
+    t = t.set_axis(t.index.astype(str)).reindex(SEVERITIES).fillna(0)
     t = t.assign(severity=t.index)[["severity", "findings", "claims", "lines", "dollars"]]
     t[["findings", "claims", "lines"]] = t[["findings", "claims", "lines"]].astype("int64")
     return _table(["Severity", "Findings", "Claims", "Lines", "Dollars at risk"], t,
@@ -170,7 +185,7 @@ def _by_rule(f: pd.DataFrame, result) -> dict:
         meta.setdefault(str(rec.get("rule_id")), {}).setdefault("title", rec.get("title"))
         status[str(rec.get("rule_id"))] = rec.get("status")
     t = _group_table(f, "_rule")
-    first = f.groupby("_rule", sort=False)[["category", "severity"]].first()
+    first = f.groupby("_rule", sort=False, observed=True)[["category", "severity"]].first()
     t = t.join(first).assign(rule=t.index)
     t["title"] = [(meta.get(r) or {}).get("title") for r in t.index]
     t["coverage"] = [status.get(r) for r in t.index]
@@ -184,7 +199,7 @@ def _by_rule(f: pd.DataFrame, result) -> dict:
 
 def _by_provider(f: pd.DataFrame, top: int = 3) -> dict:
     t = _group_table(f, "_npi")
-    cats = f.groupby(["_npi", "_cat"], sort=False).size().sort_values(ascending=False)
+    cats = f.groupby(["_npi", "_cat"], sort=False, observed=True).size().sort_values(ascending=False)
     tops: dict[str, list[str]] = {}
     for (npi, cat), n in cats.items():
         if len(tops.setdefault(npi, [])) < top:
@@ -212,12 +227,14 @@ def _claims(f: pd.DataFrame, lines) -> tuple[pd.DataFrame, np.ndarray]:
         .reindex(c.index).fillna(0).astype("int64")
     if lines is not None and "claim_id" in getattr(lines, "columns", []) and len(f):
         per_claim = lines.groupby("claim_id", sort=False).size()
-        c["lines_in_claim"] = per_claim.reindex(c.index).astype("Int64")
+        c["lines_in_claim"] = per_claim.reindex(c["claim_id"]).to_numpy()
+        c["lines_in_claim"] = c["lines_in_claim"].astype("Int64")
     else:
         c["lines_in_claim"] = pd.array([pd.NA] * len(c), dtype="Int64")
     rank = {r: s for s, r in SEVERITY_RANK.items()}
     c["worst_severity"] = c["worst"].map(rank)
-    c = c.sort_values(["worst", "dollars_at_risk", "claim_id"], ascending=[False, False, True])
+    c = c.sort_values(["worst", "dollars_at_risk", "claim_id"], ascending=[False, False, True],
+                      na_position="last")
     pos = pd.Series(np.arange(len(c)), index=c.index)
     key = pd.DataFrame({"c": f["_claim"].map(pos).to_numpy(), "l": f["_line"].to_numpy(),
                         "s": -f["_rank"].to_numpy(), "r": f["_rule"].to_numpy()})

@@ -62,6 +62,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "today": (0, 0),          # the run's as-of date
     "upper": (1, 1),
     "substr": (3, 3),         # substr(x, start, length), 0-based start
+    "iif": (3, 3),            # iif(condition, then, else): `then` where the condition is true, else `else`
 }
 AGGREGATES: dict[str, tuple[int, int]] = {
     "sum": (1, 1), "count": (0, 1), "min": (1, 1), "max": (1, 1), "nunique": (1, 1),

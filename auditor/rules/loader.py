@@ -24,7 +24,8 @@ META = {"id", "title", "category", "severity", "description", "reference", "fix"
 KNOWN = META | {
     "kind", "over", "applies_to", "effective", "evidence", "subject", "where", "when", "lookup",
     "scope", "left", "right", "join", "flag", "key", "partner", "group_by", "measures", "keys",
-    "table", "for_each", "params", "examples", "tags",
+    "table", "for_each", "params", "examples", "tags", "requires_columns", "unordered", "flag_where",
+    "flag_when",
 }
 # Columns the engine provides besides the canonical ones (see docs/DESIGN.md).
 LINE_NAMESPACES = {"line"}
@@ -109,6 +110,18 @@ def _date(value: Any, path: str, line: int, what: str) -> date | None:
         raise RuleError(f"{what}: '{value}' is not a date (YYYY-MM-DD)", path, line) from None
 
 
+def _dated_by(value: Any, path: str, line: int, what: str) -> tuple | None:
+    """``[from, to]`` or ``[[from, to], [from, to], ...]`` (every window must hold)."""
+    if value is None:
+        return None
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) for x in value):
+        return tuple(value)
+    if isinstance(value, list) and value and all(
+            isinstance(w, list) and len(w) == 2 and all(isinstance(x, str) for x in w) for w in value):
+        return tuple(tuple(w) for w in value)
+    raise RuleError(f"{what}: expected [effective_column, deletion_column] or a list of such pairs", path, line)
+
+
 def _names(value: Any, path: str, line: int, what: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(x, str) and _IDENT.match(x) for x in items):
@@ -169,8 +182,19 @@ class _RuleBuilder:
         ns = {"ref"} if lookups else set()
         ns |= {lk.alias for lk in lookups}
         rule.lookups = lookups
+        if kind in ("pair", "requires"):
+            for lk in lookups:
+                if lk.alias in ("ref", "a", "b", "first"):
+                    raise self.err("lookup", f"a {kind} rule's lookup needs its own name ('as:'), not '{lk.alias}'")
+            if kind == "pair" and any(lk.side not in ("a", "b") for lk in lookups):
+                raise self.err("lookup", "a pair rule's lookup says which row it joins: side: a or side: b")
+        elif any(lk.side is not None for lk in lookups):
+            raise self.err("lookup", "'side' is for pair rules only")
         if "where" in d:
             rule.where = self.expr(d["where"], "where", set())
+        if "requires_columns" in d:
+            rule.requires_columns = _names(d["requires_columns"], self.path, d.line_of("requires_columns"),
+                                           "requires_columns")
         if kind in ("line", "input"):
             if kind == "line":
                 if "when" not in d:
@@ -190,13 +214,18 @@ class _RuleBuilder:
             rule.table = str(d.get("table") or "frequency_limits")
             rule.group_by = _names(d.get("group_by", ["member_id", "procedure_code"]), self.path,
                                    d.line_of("group_by"), "group_by")
+        for k, kinds in (("unordered", ("pair",)), ("flag_where", ("aggregate", "claim")),
+                         ("flag_when", ("requires",))):
+            if k in d and kind not in kinds:
+                raise self.err(k, f"'{k}' is for {' and '.join(kinds)} rules")
         if "key" in d:
             rule.key = _names(d["key"], self.path, d.line_of("key"), "key")[0]
         rule.needs = tuple(sorted({lk.table for lk in rule.lookups}
                                   | ({rule.join.table} if rule.join else set())
                                   | ({rule.table} if rule.table else set())))
-        ns_all = {"line": ns, "input": ns, "pair": {"a", "b", "ref"}, "aggregate": ns, "claim": ns,
-                  "duplicate": {"first"}, "requires": {"ref"}, "frequency": {"ref"}}[kind]
+        aliases = {lk.alias for lk in rule.lookups}
+        ns_all = {"line": ns, "input": ns, "pair": {"a", "b", "ref"} | aliases, "aggregate": ns, "claim": ns,
+                  "duplicate": {"first"}, "requires": {"ref"} | aliases, "frequency": {"ref"}}[kind]
         rule.message_parts = expr.parse_template(rule.message, path=self.path, line=d.line_of("message"),
                                                  namespaces=ns_all, lists=self.lists, params=self.params)
         if rule.evidence:
@@ -223,11 +252,15 @@ class _RuleBuilder:
             if not isinstance(on, dict) or not all(_IDENT.match(str(k)) and _IDENT.match(str(v)) for k, v in on.items()):
                 raise RuleError("lookup.on: expected {row_column: table_column}", self.path, line)
             alias = item.get("as", "ref" if i == 0 else f"ref{i + 1}")
-            dated = item.get("dated_by")
-            if dated is not None and (not isinstance(dated, list) or len(dated) != 2):
-                raise RuleError("lookup.dated_by: expected [effective_column, deletion_column]", self.path, line)
-            out.append(Lookup(str(item["table"]), alias, tuple((str(k), str(v)) for k, v in on.items()),
-                              tuple(dated) if dated else None, bool(item.get("optional", False))))
+            if not _IDENT.match(str(alias)):
+                raise RuleError(f"lookup.as: '{alias}' is not a name", self.path, line)
+            dated = _dated_by(item.get("dated_by"), self.path, line, "lookup.dated_by")
+            where = self.expr(item["where"], "lookup", {"ref"}, line=line) if "where" in item else None
+            side = item.get("side")
+            if side is not None and side not in ("a", "b"):
+                raise RuleError("lookup.side: expected a or b", self.path, line)
+            out.append(Lookup(str(item["table"]), str(alias), tuple((str(k), str(v)) for k, v in on.items()),
+                              dated, bool(item.get("optional", False)), where, side))
         return tuple(out)
 
     def pair_join(self, key: str) -> PairJoin | None:
@@ -237,24 +270,27 @@ class _RuleBuilder:
         line = getattr(j, "line", self.doc.line_of(key))
         if not isinstance(j, dict) or not {"table", "left", "right"} <= set(j):
             raise RuleError(f"{key}: needs table, left and right", self.path, line)
-        dated = j.get("dated_by")
+        dated = _dated_by(j.get("dated_by"), self.path, line, f"{key}.dated_by")
         where = self.expr(j["where"], key, {"ref"}, line=line) if "where" in j else None
-        return PairJoin(str(j["table"]), str(j["left"]), str(j["right"]), tuple(dated) if dated else None,
-                        j.get("match", "exact"), where)
+        if j.get("match", "exact") not in ("exact", "prefix"):
+            raise RuleError(f"{key}.match: expected exact or prefix", self.path, line)
+        return PairJoin(str(j["table"]), str(j["left"]), str(j["right"]), dated, j.get("match", "exact"), where)
 
     def pair(self, rule: Rule) -> None:
         d = self.doc
         rule.scope = _names(d.get("scope", ["claim_id"]), self.path, d.line_of("scope"), "scope")
         rule.join = self.pair_join("join")
-        ns = {"a", "b"} | ({"ref"} if rule.join else set())
+        side = {s: {lk.alias for lk in rule.lookups if lk.side == s} for s in ("a", "b")}
+        ns = {"a", "b"} | ({"ref"} if rule.join else set()) | side["a"] | side["b"]
         if "left" in d:
-            rule.left = self.expr(d["left"], "left", set())
+            rule.left = self.expr(d["left"], "left", side["a"])
         if "right" in d:
-            rule.right = self.expr(d["right"], "right", set())
+            rule.right = self.expr(d["right"], "right", side["b"])
         rule.when = self.expr(d["when"], "when", ns) if "when" in d else expr.Lit(True)
         rule.flag = d.get("flag", "b")
         if rule.flag not in ("a", "b"):
             raise self.err("flag", "a pair rule flags 'a' or 'b'")
+        rule.unordered = bool(d.get("unordered", False))
 
     def aggregate(self, rule: Rule, ns: set[str]) -> None:
         d = self.doc
@@ -279,6 +315,10 @@ class _RuleBuilder:
         if "when" not in d:
             raise self.err("id", "an aggregate rule needs 'when'")
         rule.when = self.expr(d["when"], "when", ns)
+        if "flag_where" in d:
+            if rule.flag == "group":
+                raise self.err("flag_where", "flag_where picks rows; it does not apply to flag: group")
+            rule.flag_where = self.expr(d["flag_where"], "flag_where", ns)
 
     def requires(self, rule: Rule) -> None:
         d = self.doc
@@ -292,7 +332,10 @@ class _RuleBuilder:
         rule.scope = _names(partner.get("scope", ["claim_id"]), self.path, d.line_of("partner"), "partner.scope")
         if "where" in partner:
             rule.partner_where = self.expr(partner["where"], "partner", set())
-        rule.when = self.expr(d["when"], "when", {"ref"}) if "when" in d else None
+        rule.when = self.expr(d["when"], "when", {"ref"} | {lk.alias for lk in rule.lookups}) if "when" in d else None
+        rule.flag_when = d.get("flag_when", "none_listed")
+        if rule.flag_when not in ("none_listed", "all_listed"):
+            raise self.err("flag_when", "a requires rule flags when none_listed or all_listed")
 
     def examples(self, rule: Rule) -> None:
         ex = self.doc.get("examples")
@@ -329,7 +372,7 @@ def _variants(doc: _Map, path: str) -> list[tuple[str | None, _Map]]:
             if isinstance(x, str):
                 return x.replace("{" + name + "}", v)
             if isinstance(x, _Map):
-                return _Map({k: sub(val) for k, val in x.items()}, x.lines, x.line)
+                return _Map({sub(k): sub(val) for k, val in x.items()}, x.lines, x.line)
             if isinstance(x, list):
                 return [sub(i) for i in x]
             return x

@@ -17,6 +17,15 @@ KINDS = ("line", "pair", "aggregate", "claim", "duplicate", "requires", "frequen
 OVER = ("lines", "diagnoses")
 
 
+def date_windows(dated_by) -> tuple[tuple[str, str], ...]:
+    """``dated_by`` as a tuple of (effective, deletion) column pairs: one pair or several."""
+    if not dated_by:
+        return ()
+    if all(isinstance(x, str) for x in dated_by):
+        return (tuple(dated_by),)
+    return tuple(tuple(w) for w in dated_by)
+
+
 @dataclass(frozen=True)
 class Lookup:
     """Join each row with a reference table (left join; ``<as>.found`` tells whether a row matched).
@@ -28,8 +37,14 @@ class Lookup:
     table: str
     alias: str
     on: tuple[tuple[str, str], ...]
-    dated_by: tuple[str, str] | None = None
+    dated_by: tuple | None = None  # (from, to) or ((from, to), (from, to), ...): every window must hold
     optional: bool = False  # a table the user may not have: no data means "use the defaults", not "not checked"
+    where: Node | None = None  # condition on the table rows alone (ref namespace), applied before joining
+    side: str | None = None    # pair rules: join the 'a' or the 'b' row of each pair
+
+    @property
+    def windows(self) -> tuple[tuple[str, str], ...]:
+        return date_windows(self.dated_by)
 
 
 @dataclass(frozen=True)
@@ -39,9 +54,13 @@ class PairJoin:
     table: str
     left: str           # table column matched by a's key
     right: str          # table column matched by b's key
-    dated_by: tuple[str, str] | None = None
+    dated_by: tuple | None = None  # (from, to) or ((from, to), (from, to), ...): every window must hold
     match: str = "exact"  # or "prefix" (ICD-10-CM notes name categories and subcategories)
     where: Node | None = None  # condition on the table rows alone (ref namespace)
+
+    @property
+    def windows(self) -> tuple[tuple[str, str], ...]:
+        return date_windows(self.dated_by)
 
 
 @dataclass
@@ -72,6 +91,7 @@ class Rule:
     evidence_parts: tuple = ()
     subject: str | None = None         # column the finding is about (fingerprint)
     where: Node | None = None          # row filter (line/diagnosis), before anything else
+    requires_columns: tuple[str, ...] = ()  # rows with any of these empty are "not checked", not passed
     when: Node | None = None           # the failing condition
     lookups: tuple[Lookup, ...] = ()
     # pair / requires
@@ -80,6 +100,9 @@ class Rule:
     right: Node | None = None
     join: PairJoin | None = None
     flag: str = "b"                    # pair: a|b ; aggregate: all|first|last|group
+    unordered: bool = False            # pair: (a, b) and (b, a) are one pair, reported once
+    flag_where: Node | None = None     # aggregate: flag only the rows of a failing group where this holds
+    flag_when: str = "none_listed"     # requires: none_listed | all_listed (every partner in scope is listed)
     key: str | None = None             # column holding the code joined on (default per `over`)
     partner_over: str = "lines"
     partner_where: Node | None = None

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 _NUMERIC = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 _POINTER_FLOAT = re.compile(r"^(\d+)\.0*$")
+_PAD = [""] * 8
+_NO_MODS = (None, None, None, None)
 
 # HI qualifiers (5010 ICD-10 'A..' codes and the ICD-9 ones still found in samples)
 _DX_PRINCIPAL = {"ABK", "BK"}
@@ -34,6 +36,7 @@ _DX_OTHER = {"ABF", "BF"}
 _DX_EXTRA = {"ABJ": "admitting", "BJ": "admitting", "APR": "reason_for_visit", "PR": "reason_for_visit",
              "ABN": "external_cause", "BN": "external_cause"}
 _CLOSERS = frozenset({"HL", "SE", "GE", "IEA", "ST", "GS", "ISA"})
+_CLAIM_READ = frozenset({"LX", "SV1", "SV2", "DTP", "NM1", "HI", "SBR"})
 
 
 def claim_type_of(version: str | None) -> str | None:
@@ -99,7 +102,7 @@ class _Ctx:
     """One HL level (20 billing provider, 22 subscriber, 23 patient) and its segments."""
 
     __slots__ = ("level", "index", "segments", "frozen", "parent", "npi", "member_id", "birth",
-                 "sex", "payer", "seen_il", "seen_pr", "seen_85", "hl_id")
+                 "sex", "payer", "seen_il", "seen_pr", "seen_85", "hl_id", "id_index")
 
     def __init__(self, level: str, index: int, parent: _Ctx | None, hl_id: str):
         self.level, self.index, self.parent, self.hl_id = level, index, parent, hl_id
@@ -107,6 +110,7 @@ class _Ctx:
         self.frozen: tuple[str, ...] | None = None
         self.npi = self.member_id = self.birth = self.sex = self.payer = None
         self.seen_il = self.seen_pr = self.seen_85 = False
+        self.id_index = index  # the NM1*85 / NM1*IL segment once seen (issue positions)
 
     def seal(self) -> tuple[str, ...]:
         if self.frozen is None:
@@ -175,20 +179,27 @@ class _Reader:
         idx = ic.first_index - 1
         for raw in ic.segments:
             idx += 1
-            parts = raw.split(e)
-            sid = parts[0]
+            p = raw.find(e)
+            sid = raw[:p] if p >= 0 else raw
             if claim is not None and sid not in _CLOSERS and sid != "CLM":
-                if sid == "LX" and _el(parts, 1).strip() == "1" and claim.lines:
-                    # line numbering restarts: the CLM of the next claim is missing
-                    self._close_claim(claim)
-                    claim = None
-                    orphan = True
-                    self._issue(None, idx, "LX", "LX01", "service line LX*1 without a CLM segment "
-                                "(numbering restarts); lines ignored until the next CLM or HL")
-                    continue
-                claim.segments.append(raw)
-                self._claim_segment(claim, sid, parts, idx, c)
+                # most claim segments (REF, N3, AMT, ...) are only kept for re-writing: split the
+                # few the mapping reads
+                if sid in _CLAIM_READ:
+                    parts = raw.split(e)
+                    if sid == "LX" and _el(parts, 1).strip() == "1" and claim.lines:
+                        # line numbering restarts: the CLM of the next claim is missing
+                        self._close_claim(claim)
+                        claim = None
+                        orphan = True
+                        self._issue(None, idx, "LX", "LX01", "service line LX*1 without a CLM segment "
+                                    "(numbering restarts); lines ignored until the next CLM or HL")
+                        continue
+                    claim.segments.append(raw)
+                    self._claim_segment(claim, sid, parts, idx, c)
+                else:
+                    claim.segments.append(raw)
                 continue
+            parts = raw.split(e)
             if claim is not None:
                 # CLM, HL or an envelope segment ends the current claim
                 self._close_claim(claim)
@@ -298,11 +309,11 @@ class _Reader:
                 orphan = True
                 continue
             if ctx.frozen is not None:
-                # a segment of this HL after one of its claims: keep it with the claims' loops
-                self._issue(None, idx, sid, None, f"segment {sid} between claims ignored", "warning")
+                # only reachable after dropped lines: the loop was already handed to its claims
+                self._issue(None, idx, sid, None, f"segment {sid} after the claims of its HL ignored", "warning")
                 continue
             ctx.segments.append(raw)
-            self._ctx_segment(ctx, sid, parts)
+            self._ctx_segment(ctx, sid, parts, idx)
         # end of interchange: close whatever is still open
         if claim is not None:
             self._close_claim(claim)
@@ -363,14 +374,17 @@ class _Reader:
         return ctx
 
     @staticmethod
-    def _ctx_segment(ctx: _Ctx, sid: str, parts: list[str]) -> None:
+    def _ctx_segment(ctx: _Ctx, sid: str, parts: list[str], idx: int) -> None:
         if sid == "NM1":
             q = _el(parts, 1)
             if q == "85" and ctx.level == "20" and not ctx.seen_85:
                 ctx.seen_85 = True
-                ctx.npi = _el(parts, 9).strip() or None
+                ctx.id_index = idx
+                # 5010 bills under the NPI only (NM108 = XX); another qualifier is not an NPI
+                ctx.npi = (_el(parts, 9).strip() or None) if _el(parts, 8).strip() == "XX" else None
             elif q == "IL" and ctx.level == "22" and not ctx.seen_il:
                 ctx.seen_il = True
+                ctx.id_index = idx
                 ctx.member_id = _el(parts, 9).strip() or None
             elif q == "PR" and ctx.level == "22" and not ctx.seen_pr:
                 ctx.seen_pr = True
@@ -461,12 +475,13 @@ class _Reader:
         if bill is None:
             self._issue(cl, i0, "CLM", None, "claim is not under a billing provider HL (2000A)")
         elif bill.npi is None:
-            self._issue(cl, bill.index, "NM1", "NM109", "billing provider NPI (2010AA NM1*85) is missing")
+            self._issue(cl, bill.id_index, "NM1", "NM109", "billing provider NPI (2010AA NM1*85 with "
+                        "NM108 = XX) is missing")
         if sub is None:
             self._issue(cl, i0, "CLM", None, "claim is not under a subscriber HL (2000B)")
         else:
             if sub.member_id is None:
-                self._issue(cl, sub.index, "NM1", "NM109", "subscriber member id (2010BA NM1*IL) is missing")
+                self._issue(cl, sub.id_index, "NM1", "NM109", "subscriber member id (2010BA NM1*IL) is missing")
             if not sub.seen_pr:
                 self._issue(cl, sub.index, "NM1", None, "payer name loop (2010BB NM1*PR) is missing")
         c = txn.delims.component
@@ -521,20 +536,24 @@ class _Reader:
                 continue
             sid = sv[0]
             si = ln.sv_index
+            if len(sv) < 8:
+                sv = sv + _PAD[: 8 - len(sv)]
             if sid == "SV1":
-                proc = sv[1].split(c) if len(sv) > 1 else [""]
-                charge, units = _el(sv, 2).strip(), _el(sv, 4).strip()
-                pos = _el(sv, 5).strip() or pos_claim
-                ptr = _el(sv, 7)
+                proc = sv[1].split(c)
+                charge, units = sv[2].strip(), sv[4].strip()
+                pos = sv[5].strip() or pos_claim
+                ptr = sv[7].strip()
                 if ptr:
-                    ptr = ",".join(_POINTER_FLOAT.sub(r"\1", p.strip()) for p in ptr.split(c) if p.strip())
+                    ptr = ptr.replace(c, ",")
+                    if "." in ptr or " " in ptr or ",," in ptr:  # '1.00' style pointers seen in samples
+                        ptr = ",".join(_POINTER_FLOAT.sub(r"\1", p.strip()) for p in ptr.split(",") if p.strip())
                 ptr = ptr or None
                 rev = None
                 ce, ue, pe = "SV102", "SV104", "SV101"
             else:
-                rev = _el(sv, 1).strip() or None
-                proc = sv[2].split(c) if len(sv) > 2 and sv[2] else [""]
-                charge, units = _el(sv, 3).strip(), _el(sv, 5).strip()
+                rev = sv[1].strip() or None
+                proc = sv[2].split(c) if sv[2] else [""]
+                charge, units = sv[3].strip(), sv[5].strip()
                 pos = None
                 ptr = None
                 ce, ue, pe = "SV203", "SV205", "SV202"
@@ -543,7 +562,10 @@ class _Reader:
             code = proc[1].strip() if len(proc) > 1 else ""
             if not code and (sid == "SV1" or len(proc) > 1 or proc[0]):
                 self._issue(cl, si, sid, pe + "-2", "procedure code is missing")
-            mods = [(proc[k].strip() or None) if len(proc) > k else None for k in (2, 3, 4, 5)]
+            if len(proc) > 2:
+                mods = [(proc[k].strip() or None) if len(proc) > k else None for k in (2, 3, 4, 5)]
+            else:
+                mods = _NO_MODS
             if not charge:
                 self._issue(cl, si, sid, ce, "line charge is missing")
                 charges_ok = False

@@ -131,7 +131,7 @@ def write_837(
         e, term = d.element, d.segment + ("\n" if line_breaks else "")
         isa = list(isa)
         isa[9], isa[10] = date6, time4
-        isa[11] = d.repetition or "U"
+        isa[11] = d.repetition or next(ch for ch in "^{!" if ch not in d.chars())
         isa[12] = isa[12] or "00501"
         isa[13] = f"{ic_no:09d}"
         isa[14] = isa[14] or "0"

@@ -1,0 +1,249 @@
+"""Reference data as dict indexes, built once when an engine starts.
+
+Everything a rule joins (``lookup``, pair ``join``, ``requires`` join, ``frequency`` table) gets one
+index per table version. Which version is in effect on a date is resolved with a bisect over the
+store's version boundaries. Table rows are materialized as dicts only when they match.
+"""
+
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_right
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from auditor.engine.vector import Env, mask
+from auditor.rules.model import Lookup, PairJoin, Rule
+
+_EARLIEST, _LATEST = date(1677, 9, 22), date(2262, 4, 11)  # the dates a datetime64[ns] frame can hold
+_NEVER_LO, _NEVER_HI = -(1 << 62), 1 << 62
+
+
+class NullRow(dict):
+    """The row of a table that has no data at all: every column reads as empty."""
+
+    def __missing__(self, key):
+        return None
+
+
+def _converter(s: pd.Series):
+    """(array, scalar -> Python value) for one table column."""
+    kind = s.dtype.kind
+    if kind == "M":
+        arr = s.to_numpy()
+        return arr, lambda x: None if np.isnat(x) else x.astype("datetime64[D]").item()
+    if kind == "f" and isinstance(s.dtype, np.dtype):
+        return s.to_numpy(), lambda x: None if x != x else float(x)
+    if kind in "iu" and isinstance(s.dtype, np.dtype):
+        return s.to_numpy(), int
+    if kind == "b" and isinstance(s.dtype, np.dtype):
+        return s.to_numpy(), bool
+    from auditor.engine.perclaim.rows import _py
+
+    return s.astype(object).to_numpy(), _py
+
+
+class Table:
+    """One table version: column arrays, rows materialized on demand."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.columns = list(df.columns)
+        self.n = len(df)
+        self._cols = [(c, *_converter(df[c])) for c in self.columns]
+
+    def row(self, t: int) -> dict:
+        return {c: conv(arr[t]) for c, arr, conv in self._cols}
+
+    def values(self, col: str) -> list:
+        for c, arr, conv in self._cols:
+            if c == col:
+                return [conv(x) for x in arr]
+        raise KeyError(col)
+
+
+def _day_bounds(df: pd.DataFrame, eff: str, dele: str) -> tuple[np.ndarray, np.ndarray]:
+    """Effective / deletion dates of table rows as int days; an empty date means open-ended."""
+    lo = pd.to_datetime(df[eff]).to_numpy(dtype="datetime64[D]")
+    hi = pd.to_datetime(df[dele]).to_numpy(dtype="datetime64[D]")
+    lo_i = np.where(np.isnat(lo), _NEVER_LO, lo.astype("int64"))
+    hi_i = np.where(np.isnat(hi), _NEVER_HI, hi.astype("int64"))
+    return lo_i, hi_i
+
+
+def day(d: date) -> int:
+    return d.toordinal() - 719163  # days since 1970-01-01, as datetime64[D]
+
+
+class LookupIndex:
+    """``lookup`` join of one table version: key -> the table row (dated: the last in effect)."""
+
+    def __init__(self, df: pd.DataFrame, lk: Lookup):
+        self.table = Table(df)
+        right = [b for _, b in lk.on]
+        for c in right:
+            if c not in df.columns:
+                from auditor.errors import RuleError
+
+                raise RuleError(f"lookup: table '{lk.table}' has no column '{c}' "
+                                f"(columns: {', '.join(df.columns)})")
+        keys = list(zip(*(self.table.values(c) for c in right))) if right else []
+        single = len(right) == 1
+        self.dated = lk.dated_by is not None
+        if self.dated:
+            self.lo, self.hi = _day_bounds(df, *lk.dated_by)
+            self.keys: dict = {}
+            for t, k in enumerate(keys):
+                if None not in k:
+                    self.keys.setdefault(k[0] if single else k, []).append(t)
+        else:
+            self.keys = {}
+            for t, k in enumerate(keys):  # the last row of a key wins (drop_duplicates keep="last")
+                if None not in k:
+                    self.keys[k[0] if single else k] = t
+
+    def find(self, key, d: date | None) -> int | None:
+        hit = self.keys.get(key)
+        if hit is None or not self.dated:
+            return hit
+        if d is None:
+            return next((t for t in reversed(hit) if self.lo[t] == _NEVER_LO and self.hi[t] == _NEVER_HI), None)
+        x = day(d)
+        lo, hi = self.lo, self.hi
+        for t in reversed(hit):
+            if lo[t] <= x <= hi[t]:
+                return t
+        return None
+
+
+class PairIndex:
+    """Pair join of one table version (after ``join.where``): left key -> right key -> table rows."""
+
+    def __init__(self, df: pd.DataFrame, join: PairJoin):
+        self.table = Table(df)
+        keep = np.ones(len(df), dtype=bool)
+        if join.where is not None and len(df):
+            keep = mask(join.where, Env({"ref": df.reset_index(drop=True)}, len(df), date.today()))
+        lefts, rights = self.table.values(join.left), self.table.values(join.right)
+        self.right_of = rights
+        self.by_left: dict = {}
+        for t in np.flatnonzero(keep).tolist():
+            a, b = lefts[t], rights[t]
+            if a is None or b is None:
+                continue
+            self.by_left.setdefault(a, {}).setdefault(b, []).append(t)
+        self.dated = join.dated_by is not None
+        if self.dated:
+            self.lo, self.hi = _day_bounds(df, *join.dated_by)
+
+    def in_effect(self, t: int, d: date | None) -> bool:
+        if not self.dated:
+            return True
+        if d is None:
+            return bool(self.lo[t] == _NEVER_LO and self.hi[t] == _NEVER_HI)
+        x = day(d)
+        return bool(self.lo[t] <= x <= self.hi[t])
+
+
+class Clock:
+    """The version of a table in effect on a date: the store answers once per boundary segment."""
+
+    def __init__(self, store, kind: str):
+        vs = store.versions(kind)
+        cuts = set()
+        for v in vs:
+            if getattr(v, "valid_from", None):
+                cuts.add(v.valid_from)
+            if getattr(v, "valid_to", None) and v.valid_to < _LATEST:
+                cuts.add(v.valid_to + timedelta(days=1))
+        self.bounds = sorted(d for d in cuts if _EARLIEST < d <= _LATEST)
+        reps = [_EARLIEST] + self.bounds
+        if vs:
+            ids = store.version_for_dates(kind, pd.Series(pd.to_datetime(reps)))
+            self.ids = [None if v is None or v != v else str(v) for v in ids.tolist()]
+        else:
+            self.ids = [None] * len(reps)
+
+    def __call__(self, d: date | None) -> str | None:
+        if d is None:
+            return None
+        return self.ids[bisect_right(self.bounds, d)]
+
+
+_CACHE: dict = {}  # (id(table frame), spec) -> (weakref to the frame, index): shared between engines
+
+
+def _cached(df: pd.DataFrame, spec, build):
+    key = (id(df), spec)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is df:
+        return hit[1]
+    index = build()
+    try:
+        ref = weakref.ref(df, lambda _r, k=key: _CACHE.pop(k, None))
+    except TypeError:  # not weak-referenceable: do not cache
+        return index
+    _CACHE[key] = (ref, index)
+    return index
+
+
+class RefIndex:
+    """Every index the rules need, for every version of every table they read."""
+
+    def __init__(self, store, rules: list[Rule]):
+        self.store = store
+        self.clocks: dict[str, Clock] = {}
+        self.lookups: dict[tuple[Lookup, str], LookupIndex] = {}
+        self.pairs: dict[tuple[PairJoin, str], PairIndex] = {}
+        self.columns: dict[str, list[str]] = {}
+        for rule in rules:
+            for lk in rule.lookups:
+                self._build_lookup(lk)
+            if rule.kind == "frequency":
+                self._build_lookup(frequency_lookup(rule))
+            if rule.join is not None:
+                self._build_pair(rule.join)
+
+    def clock(self, kind: str) -> Clock:
+        c = self.clocks.get(kind)
+        if c is None:
+            c = self.clocks[kind] = Clock(self.store, kind)
+            versions = self.store.versions(kind)
+            if versions:
+                self.columns[kind] = list(self.store.table(kind, versions[0].version_id).columns)
+        return c
+
+    def versions(self, kind: str) -> list[str]:
+        return [v.version_id for v in self.store.versions(kind)]
+
+    def _build_lookup(self, lk: Lookup) -> None:
+        self.clock(lk.table)
+        for vid in self.versions(lk.table):
+            if (lk, vid) not in self.lookups:
+                df = self.store.table(lk.table, vid)
+                self.lookups[(lk, vid)] = _cached(df, ("lookup", lk.on, lk.dated_by), lambda: LookupIndex(df, lk))
+
+    def _build_pair(self, join: PairJoin) -> None:
+        self.clock(join.table)
+        for vid in self.versions(join.table):
+            if (join, vid) not in self.pairs:
+                df = self.store.table(join.table, vid)
+                from auditor.rules.expr import to_json
+
+                spec = ("pair", join.left, join.right, join.dated_by,
+                        repr(to_json(join.where)) if join.where is not None else None)
+                self.pairs[(join, vid)] = _cached(df, spec, lambda: PairIndex(df, join))
+
+    def null_row(self, kind: str, version: str | None, found) -> dict:
+        """A lookup row without a match: the table's columns empty (lenient if the kind has no data)."""
+        cols = self.columns.get(kind)
+        row = NullRow() if cols is None else dict.fromkeys(cols)
+        row["found"] = found
+        row["_version"] = version
+        return row
+
+
+def frequency_lookup(rule: Rule) -> Lookup:
+    """The lookup a frequency rule makes (as the batch engine builds it)."""
+    return Lookup(rule.table, "ref", ((rule.default_key, "code"),))
