@@ -117,13 +117,15 @@ def run_audit(inputs: Iterable[str | Path], *, mapping: str | Path | None = None
               as_of: date | None = None, default_rules: bool = True, store=None, rules=None,
               step: Callable[[str], None] | None = None,
               line_filter: Callable[[pd.DataFrame], "pd.Series"] | None = None,
-              producers: Iterable[Callable] | None = None) -> AuditResult:
+              producers: Iterable[Callable] | None = None,
+              evaluator: Callable | None = None) -> AuditResult:
     """Audit claim files with a rule pack and reference data; nothing is written here.
 
     `line_filter(lines)` returns a boolean mask of the canonical lines to audit (e.g. one review
     period); the others are left out and counted in ``summary["lines_left_out"]``.
     `producers` are callables ``(lines, rules) -> [finding dicts]`` raising the findings of kind
     ``input`` rules besides the readers' (default: `default_producers()`).
+    `evaluator` replaces the batch engine's ``evaluate`` (same signature), e.g. a per-claim engine's.
     """
     started = datetime.now(timezone.utc)
     step = step or (lambda _msg: None)
@@ -140,7 +142,8 @@ def run_audit(inputs: Iterable[str | Path], *, mapping: str | Path | None = None
     for produce in default_producers() if producers is None else producers:
         reader_findings = reader_findings + list(produce(lines, rules))
     step(f"evaluating {len({r.id for r in rules})} rules over {len(lines):,} lines")
-    findings, coverage, ctx = evaluate(lines, rules, store, as_of=as_of, reader_findings=reader_findings)
+    findings, coverage, ctx = (evaluator or evaluate)(lines, rules, store, as_of=as_of,
+                                                      reader_findings=reader_findings)
     if len(lines) + left_out != sum(i["lines"] for i in inputs_desc):  # nothing may be lost between reading and audit
         raise RuntimeError("line count mismatch between files read and lines audited")
     refdata_versions = []

@@ -163,6 +163,8 @@ INJECT = {
     "bad_code_form": ("l", 0.0002),        # IC003 / IC004
     "zero_units": ("l", 0.0002),           # DQ004
     "negative_charge": ("l", 0.0001),      # DQ005
+    "sex_conflict": ("c", 0.0008),         # SEX001: a Female_Only diagnosis for a man, Male_Only for a woman
+    "age_conflict": ("c", 0.0008),         # AGE001: a Pediatric_Only diagnosis for an adult
 }
 
 
@@ -179,6 +181,11 @@ def pick(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
     return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(weights) - 1)
+
+
+def isin(values: np.ndarray, items) -> np.ndarray:
+    """Membership test by hashing (numpy's isin on object arrays compares every pair)."""
+    return pd.Series(values).isin(list(items)).to_numpy()
 
 
 def luhn_npi(body9: np.ndarray) -> np.ndarray:
@@ -253,6 +260,17 @@ def background_codes(rng: np.random.Generator, claim_codes: set[str], n_numeric:
 # ---------------------------------------------------------------------------------------------
 # reference data
 
+def curated_pairs(codes: Codes, setting: str) -> list[tuple[str, str, int]]:
+    """PTP edits among codes that claims use: the realistic list plus E/M as column 2 of minor procedures."""
+    cur = [(a, b, i) for a, b, i in CURATED_PAIRS]
+    em = codes.by_group["em"]["code"].tolist() + codes.by_group["ed"]["code"].tolist()
+    cur += [(p, e, 1) for p in MINOR_PROCEDURES for e in em]
+    if setting == "hospital":
+        cur = [(a, b, i) for a, b, i in cur if not (a in MINOR_PROCEDURES and b.startswith("992"))] + \
+              [(p, "99213", 1) for p in MINOR_PROCEDURES[:6]]
+    return list({(a, b): (a, b, i) for a, b, i in cur}.values())
+
+
 def make_ptp(rng: np.random.Generator, codes: Codes, universe: list[str], n_pairs: int, setting: str) -> pd.DataFrame:
     claim = codes.claim_codes
     nclaim = len(claim)
@@ -285,13 +303,7 @@ def make_ptp(rng: np.random.Generator, codes: Codes, universe: list[str], n_pair
         "modifier_indicator": ind, "rationale": np.array(RATIONALES, dtype=object)[rng.integers(0, len(RATIONALES), n)],
     })
     # Curated pairs among claim codes, with a few of them dated inside the claims' window.
-    cur = [(a, b, i) for a, b, i in CURATED_PAIRS]
-    em = codes.by_group["em"]["code"].tolist() + codes.by_group["ed"]["code"].tolist()
-    cur += [(p, e, 1) for p in MINOR_PROCEDURES for e in em]
-    if setting == "hospital":
-        cur = [(a, b, i) for a, b, i in cur if not (a in MINOR_PROCEDURES and b.startswith("992"))] + \
-              [(p, "99213", 1) for p in MINOR_PROCEDURES[:6]]
-    cur = list({(a, b): (a, b, i) for a, b, i in cur}.values())
+    cur = curated_pairs(codes, setting)
     m = len(cur)
     eff = np.full(m, np.datetime64("2008-01-01"), dtype="datetime64[D]")
     dele = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -377,17 +389,28 @@ def write_refdata(out: Path, seed: int, ptp_pairs: int, force: bool = False) -> 
 # ---------------------------------------------------------------------------------------------
 # claims
 
-def icd_codes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(billable codes by frequency rank, header codes, invalid codes) from the built-in FY2026 set."""
+def icd_codes(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Diagnosis code pools from the built-in FY2026 ICD-10-CM set and MCE lists.
+
+    bill: billable codes by frequency rank, none on an MCE age/sex/sequencing list and no external
+    cause codes (so clean claims raise no age, sex or sequencing finding); headers: category headers;
+    bad: codes not in the set; female/male/pediatric: codes for injected sex and age conflicts.
+    """
     from auditor.refdata import builtin as B
 
     t = B.table("icd10cm")
     code = t["code"].to_numpy(dtype=object)
     billable = t["billable"].to_numpy(dtype=bool)
+    mce = B.table("mce")
+    mce = mce[mce["code_type"] == "D"]
+    listed = set(mce["code"].astype(object))
+    by_edit = {k: np.array(sorted(set(v.astype(object)) & set(code[billable])), dtype=object)
+               for k, v in mce.groupby("edit_type")["code"]}
     valid = set(code[billable])
-    head = [c for c in PRIMARY_DX if c in valid]
+    head = [c for c in PRIMARY_DX if c in valid and c not in listed]
     tail = code[billable]
-    tail = tail[~np.isin(tail, head)]
+    keep = ~isin(tail, head) & ~isin(tail, listed) & ~isin(tail.astype("U1"), ["V", "W", "X", "Y"])
+    tail = tail[keep]
     tail = rng.choice(tail, size=min(9000, len(tail)), replace=False)
     bill = np.array(head + list(tail), dtype=object)
     headers = code[~billable]
@@ -406,7 +429,10 @@ def icd_codes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndar
                 break
     bad += ["R6889", "Z0000X", "I100", "E1190", "M5455"]
     bad = np.array([b for b in dict.fromkeys(bad) if b not in allc], dtype=object)
-    return bill, common_headers, bad
+    return {"bill": bill, "headers": common_headers, "bad": bad,
+            "female": by_edit.get("Female_Only", np.array(["N952"], dtype=object)),
+            "male": by_edit.get("Male_Only", np.array(["N400"], dtype=object)),
+            "pediatric": by_edit.get("Pediatric_Only", np.array(["R6251"], dtype=object))}
 
 
 def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
@@ -539,21 +565,58 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
     mods[ther, 0] = np.array([mi["GP"], mi["GO"], mi["GN"]])[pick(rng, np.array([.85, .1, .05]), int(ther.sum()))]
     sel = ther & (lcode == "97140") & (rng.random(lines) < 0.7)
     mods[sel, 1] = np.where(rng.random(int(sel.sum())) < 0.6, mi["59"], mi["XU"])
-    side = np.isin(lcode, list(SIDE_CODES)) & (rng.random(lines) < 0.8)
+    side = isin(lcode, SIDE_CODES) & (rng.random(lines) < 0.8)
     mods[side, 0] = np.where(rng.random(int(side.sum())) < 0.5, mi["LT"], mi["RT"])
     rad = (l_spec == spec_names.index("radiology")) & (cat == 4) & ~side
     mods[rad & (rng.random(lines) < 0.55), 0] = mi["26"]
-    mods[np.isin(lcode, list(WAIVED)) & (rng.random(lines) < 0.5), 0] = mi["QW"]
+    mods[isin(lcode, WAIVED) & (rng.random(lines) < 0.5), 0] = mi["QW"]
     jcode = np.char.startswith(lcode.astype(str), "J")
     mods[jcode & (rng.random(lines) < 0.6), 0] = mi["JZ"]
     mods[repeat, 1] = np.where(cat[repeat] == 2, mi["91"], mi["76"])
     mods[is_em & (mods[:, 0] < 0) & (rng.random(lines) < 0.04), 0] = mi["95"]
     mods[(mods[:, 0] >= 0) & (mods[:, 1] < 0) & (rng.random(lines) < 0.02), 1] = mi["KX"]
 
+    # Where a claim naturally holds both codes of a PTP edit, coders mostly do the right thing:
+    # append 59/XU (25 on an E/M) to the column 2 line, or not bill a mutually exclusive code.
+    K = len(codes.claim_codes)
+    cp = curated_pairs(codes, "practitioner")
+    pkeys = {i: np.array([codes.index[a] * K + codes.index[b] for a, b, ind in cp if ind == i], dtype=np.int64)
+             for i in (0, 1)}
+    col2 = {0: np.zeros(lines, dtype=bool), 1: np.zeros(lines, dtype=bool)}
+    for d in range(1, 6):
+        i = np.arange(lines - d)
+        j = i + d
+        same = claim_of[i] == claim_of[j]
+        for ind in (0, 1):
+            col2[ind][j[same & np.isin(code_idx[i] * K + code_idx[j], pkeys[ind])]] = True
+            col2[ind][i[same & np.isin(code_idx[j] * K + code_idx[i], pkeys[ind])]] = True
+    fix = col2[1] & (rng.random(lines) < 0.93)
+    slot = np.argmax(mods[:, :3] < 0, axis=1)
+    bypass = np.where(is_em, mi["25"], np.where(rng.random(lines) < 0.6, mi["59"], mi["XU"]))
+    sel = np.flatnonzero(fix & ~(mods == mi["25"]).any(axis=1))
+    mods[sel, slot[sel]] = bypass[sel]
+    drop = np.flatnonzero(col2[0] & (rng.random(lines) < 0.9))
+    for g, name in enumerate(GROUP_NAMES):  # replace with another code of the same group
+        s2 = drop[cat[drop] == g]
+        tab = gtabs[g]
+        k = rng.integers(0, len(tab), len(s2))
+        code_idx[s2] = np.array([codes.index[c] for c in tab["code"]])[k]
+        charge[s2] = np.round(tab["charge"].to_numpy()[k] * units[s2], 2)
+    lcode = cc[code_idx]
+
     # --- diagnoses: 1-4 per claim, the same on every line of the claim (as on an 837)
-    bill, headers, badcodes = icd_codes(rng)
+    pools = icd_codes(rng)
+    bill, headers, badcodes = pools["bill"], pools["headers"], pools["bad"]
     c_ndx = 1 + pick(rng, np.array([.32, .30, .22, .16]), n_claims)
-    dx_idx = pick(rng, zipf_weights(len(bill), 1.0), n_claims * 4).reshape(n_claims, 4)
+    dxw = zipf_weights(len(bill), 1.0)
+    dx_idx = pick(rng, dxw, n_claims * 4).reshape(n_claims, 4)
+    for _ in range(6):  # a code listed twice on one claim is a (DX003) error: redraw repeats
+        rep = np.zeros_like(dx_idx, dtype=bool)
+        for j in range(1, 4):
+            rep[:, j] = (dx_idx[:, :j] == dx_idx[:, j:j + 1]).any(axis=1)
+        if not rep.any():
+            break
+        dx_idx[rep] = pick(rng, dxw, int(rep.sum()))
     dx_idx[np.arange(4)[None, :] >= c_ndx[:, None]] = -1
 
     # --- other fields
@@ -642,6 +705,12 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
     hdr = chosen_claims("header_dx")
     dx_pos_inv = rng.integers(0, 4, len(inv)) % c_ndx[inv]
     dx_pos_hdr = rng.integers(0, 4, len(hdr)) % c_ndx[hdr]
+    m_sex = sex[c_mem]  # 0 F, 1 M, 2 U
+    m_age = (c_day - birth[c_mem]) // 365
+    sx = chosen_claims("sex_conflict", m_sex < 2)
+    ag = chosen_claims("age_conflict", m_age >= 19)
+    pools["sex_pick"] = np.where(m_sex[sx] == 1, 0, 1)  # a man gets a female-only code and vice versa
+    injected["sex_conflict"], injected["age_conflict"] = len(sx), len(ag)
     injected["invalid_dx"] = len(inv)
     injected["header_dx"] = len(hdr)
 
@@ -721,6 +790,17 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
             for p in range(4):
                 sel = pos[k] == p
                 cols[f"dx_{p + 1}"] = put(cols[f"dx_{p + 1}"], ln[sel], vals[k[sel]])
+    # sex and age conflicts: the claim's last diagnosis becomes a code of the wrong group
+    for cl, vals in ((sx, np.where(pools["sex_pick"] == 0,
+                                   pools["female"][rng.integers(0, len(pools["female"]), len(sx))],
+                                   pools["male"][rng.integers(0, len(pools["male"]), len(sx))])),
+                     (ag, pools["pediatric"][rng.integers(0, len(pools["pediatric"]), len(ag))])):
+        ln = np.flatnonzero(np.isin(claim_of, cl))
+        k = np.searchsorted(cl, claim_of[ln])
+        last = c_ndx[cl][k] - 1
+        for p in range(4):
+            sel = last == p
+            cols[f"dx_{p + 1}"] = put(cols[f"dx_{p + 1}"], ln[sel], vals[k[sel]])
     if len(bnpi):
         ln = np.flatnonzero(bad_b)
         good = npis[bill_npi[ln]]

@@ -34,6 +34,36 @@ def _text(s: pd.Series) -> pd.Series:
     return out.where(out.ne("") & out.notna(), None).astype(object)
 
 
+def _by_unique(s: pd.Series, fn, min_rows: int = 4096):
+    """``fn(s)`` for an elementwise ``fn``, computed once per distinct value and spread to the rows.
+
+    Claim columns repeat a few values (codes, NPIs, dates) over many rows, so this turns a
+    million Python-level string operations into a few thousand. ``fn`` gets one representative
+    row of each distinct value (its first occurrence, so the dtype and the value are the
+    original's) and returns a Series or a tuple of Series; the result equals ``fn(s)``.
+    """
+    n = len(s)
+    if n < min_rows:
+        return fn(s)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    k = len(uniques)
+    if k > n // 2:
+        return fn(s)
+    na = codes < 0
+    at = np.flatnonzero(~na)
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, codes[at], at)  # each value's first occurrence
+    if na.any():
+        first = np.append(first, int(np.argmax(na)))
+        codes = np.where(na, k, codes)
+    res = fn(s.iloc[first].reset_index(drop=True))
+
+    def spread(r: pd.Series) -> pd.Series:
+        return r.iloc[codes].set_axis(s.index)
+
+    return tuple(spread(r) for r in res) if isinstance(res, tuple) else spread(res)
+
+
 def _split(s: pd.Series, n: int) -> pd.DataFrame:
     lists = s.astype(object).where(s.notna(), "").astype(str).str.split(_SPLIT, regex=True)
     width = max(n, int(lists.str.len().max() or 0))
@@ -73,9 +103,28 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if s.dtype.kind in "iuf":
         return s.astype("float64"), pd.Series(False, index=s.index)
     txt = _text(s)
-    clean = txt.str.replace(r"[$,\s]", "", regex=True)
+    # Commas only as thousands separators ("1,250.00"); "125,00" is ambiguous and reported, not guessed.
+    shape_ok = txt.str.fullmatch(r"[-+]?\$?[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?").fillna(False).astype(bool)
+    clean = txt.where(~txt.str.contains(",", regex=False).fillna(False).astype(bool) | shape_ok, "x")
+    clean = clean.str.replace(r"[$,\s]", "", regex=True)
     out = pd.to_numeric(clean, errors="coerce").astype("float64")
     return out, txt.notna() & out.isna()
+
+
+def _pad_pos(pos: pd.Series) -> pd.Series:
+    return pos.where(~pos.str.fullmatch(r"\d").fillna(False).astype(bool), "0" + pos)
+
+
+def _code_text(s: pd.Series, col: str) -> pd.Series:
+    """A code column's cleaning: stripped text, upper-cased codes, dx without the dot, POS 2 digits."""
+    s = _text(s)
+    if col in MODIFIER_COLUMNS or col in DX_COLUMNS or col in ("procedure_code", "type_of_bill", "revenue_code"):
+        s = s.str.upper()
+    if col in DX_COLUMNS:
+        s = s.str.replace(".", "", regex=False)
+    if col == "place_of_service":
+        s = _pad_pos(s)
+    return s.astype(object)
 
 
 def normalize(raw: pd.DataFrame, source_file: str, start_row: int = 0,
@@ -106,48 +155,51 @@ def normalize(raw: pd.DataFrame, source_file: str, start_row: int = 0,
                 keep_bad(combined, extra, _text(raw[combined]))
 
     empty = pd.Series([None] * n, index=raw.index, dtype=object)
-    for col in CODE_COLUMNS:
-        s = _text(raw[col]) if col in raw.columns else empty
-        if col in MODIFIER_COLUMNS or col in DX_COLUMNS or col in ("procedure_code", "type_of_bill", "revenue_code"):
-            s = s.str.upper()
-        if col in DX_COLUMNS:
-            s = s.str.replace(".", "", regex=False)
-        out[col] = s.astype(object)
-    pos = out["place_of_service"]
-    out["place_of_service"] = pos.where(~pos.str.fullmatch(r"\d").fillna(False).astype(bool), "0" + pos)
+    texts: dict[str, pd.Series] = {}
 
-    ln_text = _text(raw["line_number"]) if "line_number" in raw.columns else empty
-    ln, ln_bad = parse_numbers(raw["line_number"]) if "line_number" in raw.columns else (empty.astype(float), empty.notna())
+    def text(col: str) -> pd.Series:  # _text of a raw column, once per column and per distinct value
+        if col not in texts:
+            texts[col] = _by_unique(raw[col], _text)
+        return texts[col]
+
+    for col in CODE_COLUMNS:
+        s = _by_unique(raw[col], lambda v, col=col: _code_text(v, col)) if col in raw.columns else empty
+        if col == "place_of_service" and col not in raw.columns:
+            s = _pad_pos(s)
+        out[col] = s.astype(object)
+
+    ln_text = text("line_number") if "line_number" in raw.columns else empty
+    ln, ln_bad = _by_unique(raw["line_number"], parse_numbers) if "line_number" in raw.columns else (empty.astype(float), empty.notna())
     ln_bad = ln_bad | (ln.notna() & ((ln % 1 != 0) | (ln < 1)))
     out["line_number"] = pd.array(ln.where(~ln_bad), dtype="Int64") if n else pd.array([], dtype="Int64")
     keep_bad("line_number", ln_bad, ln_text)
 
     for col in NUMBER_COLUMNS:
         if col in raw.columns:
-            val, failed = parse_numbers(raw[col])
-            keep_bad(col, failed, _text(raw[col]))
+            val, failed = _by_unique(raw[col], parse_numbers)
+            keep_bad(col, failed, text(col))
         else:
             val = pd.Series(np.nan, index=raw.index)
         out[col] = val
     for col in DATE_COLUMNS:
         if col in raw.columns:
-            val, failed = parse_dates(raw[col])
-            keep_bad(col, failed, _text(raw[col]))
+            val, failed = _by_unique(raw[col], parse_dates)
+            keep_bad(col, failed, text(col))
         else:
             val = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         out[col] = val
 
-    sex_text = _text(raw["member_sex"]).str.upper() if "member_sex" in raw.columns else empty
-    sex = sex_text.map(_SEX)
+    sex_text = _by_unique(raw["member_sex"], lambda v: _text(v).str.upper()) if "member_sex" in raw.columns else empty
+    sex = _by_unique(sex_text, lambda v: v.map(_SEX))
     keep_bad("member_sex", sex_text.notna() & sex.isna(), sex_text)
     out["member_sex"] = sex.astype(object).where(sex.notna(), None)
 
-    ct_text = _text(raw["claim_type"]).str.upper() if "claim_type" in raw.columns else empty
-    ct = ct_text.map(_CLAIM_TYPE)
+    ct_text = _by_unique(raw["claim_type"], lambda v: _text(v).str.upper()) if "claim_type" in raw.columns else empty
+    ct = _by_unique(ct_text, lambda v: v.map(_CLAIM_TYPE))
     keep_bad("claim_type", ct_text.notna() & ct.isna(), ct_text)
     out["claim_type"] = ct.fillna("professional").astype(object)
 
-    out["dx_pointers"] = (_text(raw["dx_pointers"]) if "dx_pointers" in raw.columns else empty).astype(object)
+    out["dx_pointers"] = (text("dx_pointers") if "dx_pointers" in raw.columns else empty).astype(object)
     # The rendering provider defaults to the billing provider (as on a claim without loop 2310B).
     out["rendering_npi"] = out["rendering_npi"].where(out["rendering_npi"].notna(), out["billing_npi"])
 

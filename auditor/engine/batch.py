@@ -15,7 +15,7 @@ from auditor.engine.context import Context
 from auditor.engine.kinds import EVALUATORS, Hits, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
 from auditor.engine.vector import Env, render
-from auditor.engine.views import VIEWS, sources
+from auditor.engine.views import VIEWS, sources, split_version
 from auditor.findings import conform, empty_findings, fingerprints
 from auditor.rules.model import Rule
 
@@ -51,6 +51,26 @@ def _dates_text(dates: pd.Series, limit: int = 3) -> str:
     return text + (f" and {len(uniq) - limit} more dates" if len(uniq) > limit else "")
 
 
+def _versioned_ref(rule: Rule, hits: Hits):
+    """The namespace whose table row explains the finding, and that table's kind."""
+    cands = []
+    if rule.join is not None:
+        cands.append(("ref", rule.join.table))
+    if rule.kind == "frequency" and rule.table:
+        cands.append(("ref", rule.table))
+    cands += [(lk.alias, lk.table) for lk in rule.lookups]
+    for alias, kind in cands:
+        frame = hits.env.get(alias)
+        if frame is not None and "_version" in getattr(frame, "columns", []):
+            return frame, kind
+    return None, None
+
+
+def _version_text(kind: str, version_id: str) -> str:
+    """'NCCI PTP (practitioner) version v322r0'; a view names the versions it was built from."""
+    return ", ".join(f"{table_label(k)} version {v}" for k, v in split_version(kind, str(version_id)))
+
+
 def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     n = len(hits.rows)
     if n == 0:
@@ -62,13 +82,11 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     reference = pd.Series([rule.reference] * n, dtype=object)
     if rule.evidence:
         reference = reference + " | " + render(rule.evidence_parts, env)
-    ref = hits.env.get("ref")
-    if ref is None or "_version" not in getattr(ref, "columns", []):
-        # a rule without a join: the first lookup's table version (e.g. a pair rule's side lookup)
-        ref = next((hits.env[lk.alias] for lk in rule.lookups if lk.alias in hits.env), None)
-    if ref is not None and "_version" in getattr(ref, "columns", []):
-        tables = ", ".join(table_label(t) for t in rule.needs) or "reference data"
-        reference = reference + " | " + tables + " version " + ref["_version"].astype(object).fillna("").astype(str)
+    ref, kind = _versioned_ref(rule, hits)
+    if ref is not None:
+        vids = ref["_version"].astype(object)
+        text = {v: _version_text(kind, v) for v in pd.unique(vids.dropna())}
+        reference = reference + " | " + vids.map(text).fillna("").astype(str)
     related = pd.array([pd.NA] * n, dtype="Int64")
     if hits.related is not None:
         rel = np.asarray(hits.related)
@@ -88,7 +106,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
         "member_id": base["member_id"], "billing_npi": base["billing_npi"],
         "rendering_npi": base["rendering_npi"], "service_date": base["service_date"],
         "procedure_code": None if hits.claim_level else base["procedure_code"],
-        "message": message, "amount_at_risk": base["charge"], "reference": reference,
+        "message": message, "amount_at_risk": base["charge"].clip(lower=0), "reference": reference,
         "source_file": base["source_file"].astype(object),
     })
     subj = subject.astype(object).where(subject.notna(), "").astype(str).to_numpy()

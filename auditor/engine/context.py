@@ -151,7 +151,7 @@ class Context:
                 cb, ub = self.codes(over_b, c)
                 both = pd.Index(pd.concat([pd.Series(ua, dtype=a[c].dtype), pd.Series(ub, dtype=b[c].dtype)],
                                           ignore_index=True))
-                uniq, inv = pd.factorize(both)
+                inv, uniq = pd.factorize(both)  # (codes, distinct values)
                 inv = inv.astype(np.int64)
                 ma = np.where(ca >= 0, inv[:len(ua)][np.maximum(ca, 0)], -1) if len(ua) else ca
                 mb = np.where(cb >= 0, inv[len(ua):][np.maximum(cb, 0)], -1) if len(ub) else cb
@@ -212,8 +212,9 @@ class Context:
             for c in cols or []:
                 ref[c] = np.nan
             ref["_version"] = None
-            if cols is None and lk.optional:
-                # An optional table that was never imported: every ref.<column> reads as empty.
+            if cols is None:
+                # A table that was never imported: every ref.<column> reads as empty (an optional
+                # table's rows use the defaults; a required one's rows are not checked at all).
                 ref.attrs["absent_optional"] = True
         ref["found"] = pd.array(ref.get("found", pd.Series(False, index=ref.index)).fillna(False).astype(bool),
                                 dtype="boolean")

@@ -270,7 +270,16 @@ def format_values(s: pd.Series) -> pd.Series:
         return f.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:.2f}"))
     if s.dtype == bool or str(s.dtype) == "boolean":
         return s.astype(object).map({True: "yes", False: "no"}).where(s.notna(), "")
-    return s.astype(object).where(s.notna(), "").astype(str)
+    obj = s.astype(object)
+    # mixed values (e.g. from iif): whole floats as integers, dates as YYYY-MM-DD
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty", "integer", "boolean"):
+        return obj.where(s.notna(), "").astype(str)
+    fix = obj.map(lambda v: isinstance(v, (float, np.floating, pd.Timestamp)) and not pd.isna(v))
+    if fix.any():
+        obj = obj.copy()
+        obj[fix] = obj[fix].map(lambda v: v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp)
+                                else str(int(v)) if float(v).is_integer() else f"{v:.2f}")
+    return obj.where(s.notna(), "").astype(str)
 
 
 def render(parts: tuple, env: Env) -> pd.Series:

@@ -249,6 +249,15 @@ class HistoryStore:
         extra = {"run_id": run_id, "waived": waived}
         if not waived:
             extra["waiver_id"] = None
+        if conn.dialect.name == "postgresql":
+            # psycopg's own executemany (pipelined) takes half the time of SQLAlchemy's parameter
+            # processing; every value is already a plain Python date/str/int/float/bool/None.
+            keys = cols + list(extra)
+            sql = f"INSERT INTO {m.findings.name} ({', '.join(keys)}) VALUES ({', '.join(['%s'] * len(keys))})"
+            for start in range(0, len(f), CHUNK):
+                rows = [tuple(r.values()) for r in _records(f.iloc[start:start + CHUNK], cols, extra)]
+                conn.exec_driver_sql(sql, rows)
+            return
         stmt = m.findings.insert()
         for start in range(0, len(f), CHUNK):
             conn.execute(stmt, _records(f.iloc[start:start + CHUNK], cols, extra))

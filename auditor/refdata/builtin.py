@@ -10,6 +10,7 @@ under $AUDITOR_CACHE (default ~/.cache/auditor); within a process they are kept 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.metadata
 import importlib.util
 import io
@@ -28,7 +29,7 @@ from auditor.errors import InputError
 from auditor.refdata import kinds as K
 
 BUILTIN_KINDS = ("icd10cm", "excludes1", "mce", "mce_age_groups")
-_FORMAT = 1  # bump when the derivation below changes, so stale caches are rebuilt
+_FORMAT = 2  # bump when the derivation below changes, so stale caches are rebuilt
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MCE_FILE = _DATA_DIR / "mce_v37.csv.gz"
 MCE_VERSION, MCE_FISCAL_YEAR = 37, 2020
@@ -229,7 +230,11 @@ def _build_icd() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     )
     ex, stats = _excludes1(notes, arr)
     release = re.search(r"tabular-(.+)\.xml$", xml_file.name)
+    h = hashlib.sha256()
+    for f in (codes_file, xml_file):  # provenance: the exact data the tables came from
+        h.update(f.read_bytes())
     meta = {
+        "sha256": h.hexdigest(),
         "package_version": ver,
         "fiscal_year": fy,
         "release": release.group(1) if release else xml_file.name,
@@ -310,6 +315,12 @@ def mce_age_groups(version: int, overrides: dict[str, tuple[int, int]] | None = 
     return K.conform("mce_age_groups", df)
 
 
+def _mce_sha() -> str:
+    if "mce_sha" not in _meta:
+        _meta["mce_sha"] = {"sha256": hashlib.sha256(MCE_FILE.read_bytes()).hexdigest() if MCE_FILE.exists() else ""}
+    return _meta["mce_sha"]["sha256"]
+
+
 def _load_mce() -> pd.DataFrame:
     with _lock:
         if "mce" not in _tables:
@@ -337,17 +348,17 @@ def version(kind: str):
         src = f"simple-icd-10-cm {m['package_version']} (ICD-10-CM tabular {m['release']})"
         if kind == "icd10cm":
             a, b = fiscal_year_period(fy)
-            return Version("icd10cm", f"FY{fy}-builtin", a, b, m["icd10cm_rows"], src, "", "", True, False)
+            return Version("icd10cm", f"FY{fy}-builtin", a, b, m["icd10cm_rows"], src, m["sha256"], "", True, False)
         n = m["notes"]
         src += f"; Excludes1 notes {n['notes']}: {n['parsed']} parsed, {n['unparsed']} without a code reference"
         # Excludes1 pairs change little between years and no importable CMS file carries them:
         # they apply to every date of service.
-        return Version("excludes1", f"FY{fy}-builtin", None, None, m["excludes1_rows"], src, "", "", True, False)
+        return Version("excludes1", f"FY{fy}-builtin", None, None, m["excludes1_rows"], src, m["sha256"], "", True, False)
     if kind in ("mce", "mce_age_groups"):
         rows = len(_load_mce()) if kind == "mce" else 4
         a, _ = fiscal_year_period(MCE_FISCAL_YEAR)
         src = f"CMS MCE v{MCE_VERSION} (FY{MCE_FISCAL_YEAR}) code lists, {MCE_FILE.name}"
-        return Version(kind, f"v{MCE_VERSION}-builtin", a, None, rows, src, "", "", True, False)
+        return Version(kind, f"v{MCE_VERSION}-builtin", a, None, rows, src, _mce_sha(), "", True, False)
     raise KeyError(kind)
 
 

@@ -143,7 +143,7 @@ def _to_days(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         dates = pd.to_datetime(dates, errors="coerce")
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
-    arr = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    arr = dates.to_numpy().astype("datetime64[D]")  # any unit; no overflow for far dates
     ok = ~np.isnat(arr)
     return arr.astype("int64"), ok
 
@@ -413,6 +413,8 @@ class RefStore:
             "builtin": False,
             "row_dated": row_dated,
         }
+        if imp.note:
+            base["note"] = imp.note
         base.update(imp.extra)
         entry = self._entry(base, parts, df)
         keep.append(entry)

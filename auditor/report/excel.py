@@ -1,29 +1,32 @@
 """report.xlsx: Summary, Findings, By rule, By provider, Coverage, Provenance (+ one sheet per extra section).
 
-openpyxl writes the workbook: styles, header rows, Excel tables, frozen panes, widths, charts. The data
-rows of the table sheets are then streamed straight into those sheets' XML (see `_splice`): openpyxl
-spends ~6 us per cell even in write-only mode (10 s per 100k findings), the streamed rows ~0.5 us,
-and memory stays flat. Cells are the same as openpyxl's own (inline strings, numbers with styles).
+openpyxl writes every cell, in write-only mode (`Workbook(write_only=True)`) for all sheets: each row is
+streamed to the sheet's temporary file as it is appended, so memory stays flat however many findings
+there are. A write-only sheet takes its settings before its first row: column widths, frozen header
+row, dimension. Its tables and charts are written when the workbook is saved.
 
 Formula neutralisation: every text cell goes through `excel_text`, which prefixes a single quote to
-text starting with = + - @ tab or CR. The cell is stored as a string (t="inlineStr"), never a
-formula; the quote stays visible, marking the value as neutralised (and keeps it text if re-entered).
+text starting with = + - @ tab or CR. The cell is a string (t="inlineStr"), never a formula; the quote
+stays visible, marking the value as neutralised (and keeps it text if re-entered). Text that openpyxl
+would type as an error value ("#N/A", "#REF!", ...) is kept a string too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import json
+import math
+import numbers
 import os
 import re
-import zipfile
+import warnings
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
@@ -33,7 +36,6 @@ from auditor.report._io import atomic_path, excel_text
 MAX_SHEET_ROWS = 1_048_576   # Excel's limit per sheet, header row included
 NUMBER_FORMATS = {"money": '"$"#,##0.00', "int": "#,##0", "percent": "0.0%", "date": "yyyy-mm-dd",
                   "datetime": "yyyy-mm-dd hh:mm:ss"}
-_EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 BOLD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DCE6F1")
 TITLE = Font(bold=True, size=14, color="1F4E79")
@@ -42,70 +44,122 @@ ALERT = Font(bold=True, color="B42318")
 
 def write_xlsx(model_or_result, path: str | os.PathLike, *, max_sheet_rows: int = MAX_SHEET_ROWS) -> None:
     """Write report.xlsx from a content model (or an AuditResult, modelled first)."""
+    if max_sheet_rows < 2:
+        raise ValueError("max_sheet_rows must leave room for a header and one row")
     model = model_or_result
     if not isinstance(model, dict):
         from auditor.report.model import build_model
         model = build_model(model_or_result)
-    wb = Workbook()
-    streams: list = []
-    extras = model.get("extra_sections", [])
-    _summary_sheet(wb.active, model)
+    wb = Workbook(write_only=True)
+    extras = [s for s in model.get("extra_sections", []) if s["kind"] != "text" and s["columns"]]
+    _summary_sheet(wb, model, _pages(len(model["findings"]["rows"]), max_sheet_rows), max_sheet_rows)
     for s in extras:
-        if s["position"] == "top" and s["kind"] != "text":
-            _table_sheet(wb, s["title"], s, streams, max_sheet_rows, chart=s if s["kind"] == "chart" else None)
-    pages = _table_sheet(wb, "Findings", model["findings"], streams, max_sheet_rows)
-    if pages > 1:
-        wb["Summary"].append([])
-        wb["Summary"].append([f"Findings are split over {pages} sheets (Excel holds {max_sheet_rows - 1:,} "
-                              "rows per sheet): Findings, Findings (2), ..."])
-    _table_sheet(wb, "By rule", model["by_rule"], streams, max_sheet_rows)
-    _table_sheet(wb, "By provider", model["by_provider"], streams, max_sheet_rows)
-    _table_sheet(wb, "Coverage", model["coverage"], streams, max_sheet_rows)
-    _provenance_sheet(wb.create_sheet("Provenance"), model)
+        if s["position"] == "top":
+            _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
+    _table_sheet(wb, "Findings", model["findings"], max_sheet_rows)
+    _table_sheet(wb, "By rule", model["by_rule"], max_sheet_rows)
+    _table_sheet(wb, "By provider", model["by_provider"], max_sheet_rows)
+    _table_sheet(wb, "Coverage", model["coverage"], max_sheet_rows)
+    _provenance_sheet(wb, model)
     for s in extras:
-        if s["position"] != "top" and s["kind"] != "text":
-            _table_sheet(wb, s["title"], s, streams, max_sheet_rows, chart=s if s["kind"] == "chart" else None)
-    buf = io.BytesIO()
-    wb.save(buf)
+        if s["position"] != "top":
+            _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
     with atomic_path(path) as tmp:
-        _splice(buf, tmp, streams)
+        wb.save(tmp)
 
 
-# --- small sheets, written by openpyxl ----------------------------------------------------------
+# --- cells ---------------------------------------------------------------------------------------
 
-def _cell(v):
-    return excel_text(v) if isinstance(v, str) else v
-
-
-def _put(ws, row: int, values: list, font=None, fmt=None) -> None:
-    for col, v in enumerate(values, 1):
-        c = ws.cell(row=row, column=col, value=_cell(v))
-        if font:
-            c.font = font
-        if fmt and col > 1:
-            c.number_format = fmt
-
-
-def _put_table(ws, row: int, t: dict, title: str) -> int:
-    """Write a small model table at `row`; return the next free row."""
-    _put(ws, row, [title], BOLD)
-    _put(ws, row + 1, t["columns"], BOLD)
-    for c in range(1, len(t["columns"]) + 1):
-        ws.cell(row=row + 1, column=c).fill = HEAD_FILL
-    for i, r in enumerate(t["rows"], row + 2):
-        for j, v in enumerate(r, 1):
-            c = ws.cell(row=i, column=j, value=_cell(v))
-            kind = t["formats"].get(t["columns"][j - 1])
-            if kind in NUMBER_FORMATS:
-                c.number_format = NUMBER_FORMATS[kind]
-    return row + len(t["rows"]) + 3
+def _text(ws, s: str):
+    """A text cell's value: formula neutralised (excel_text), line breaks as LF. Text openpyxl would
+    type as an error value ("#N/A") becomes an explicit string cell."""
+    s = excel_text(s)
+    if "\r" in s:   # the XML writer emits a bare CR, which every XML parser reads back as LF: say so
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if s[:1] == "#" and s in ERROR_CODES:
+        c = WriteOnlyCell(ws, s)
+        c.data_type = "s"
+        return c
+    return s
 
 
-def _summary_sheet(ws, model: dict) -> None:
-    ws.title = "Summary"
+def _value(ws, v):
+    """A model value as openpyxl takes it: safe text, finite numbers, naive dates; None for NA."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return _text(ws, v)
+    if isinstance(v, numbers.Real):
+        return v if math.isfinite(v) else None
+    if isinstance(v, (dt.date, dt.time)):
+        if v != v:   # NaT
+            return None
+        return v.replace(tzinfo=None) if getattr(v, "tzinfo", None) else v   # Excel has no time zones
+    return _text(ws, str(v))
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _cell(ws, v, font=None, fmt: str | None = None, fill=None):
+    """One cell: a plain value, or a WriteOnlyCell when it takes a font, a fill or a number format.
+    Dates always get the date format; `fmt` (money, int, percent) applies to numbers only."""
+    v = _value(ws, v)
+    if v is None:
+        return None
+    if isinstance(v, dt.date):
+        fmt = NUMBER_FORMATS["datetime" if isinstance(v, dt.datetime) else "date"]
+    elif fmt and not _is_number(v):
+        fmt = None
+    if not (font or fmt or fill):
+        return v
+    c = v if isinstance(v, Cell) else WriteOnlyCell(ws, v)
+    if font:
+        c.font = font
+    if fill:
+        c.fill = fill
+    if fmt:
+        c.number_format = fmt
+    return c
+
+
+def _write(ws, rows: list, widths: dict | None = None) -> None:
+    """Append `rows` (lists of values or cells) to a write-only sheet, after its column widths."""
+    for col, w in (widths or {}).items():
+        ws.column_dimensions[col].width = w
+    _dimension(ws, len(rows), max((len(r) for r in rows), default=1))
+    for r in rows:
+        ws.append(r)
+
+
+def _dimension(ws, n_rows: int, n_cols: int) -> None:
+    """Give a write-only sheet its <dimension>: readers in read-only mode take the sheet's size from
+    it. openpyxl writes it from `calculate_dimension()`, which only normal sheets have; set it before
+    the first row."""
+    ref = f"A1:{get_column_letter(max(n_cols, 1))}{max(n_rows, 1)}"
+    ws.calculate_dimension = lambda: ref
+
+
+# --- small sheets ---------------------------------------------------------------------------------
+
+def _line(ws, values: list, font=None, fmt: str | None = None) -> list:
+    """One row of a small sheet; `fmt` applies to the value columns (all but the first)."""
+    return [_cell(ws, v, font, fmt if col else None) for col, v in enumerate(values)]
+
+
+def _small_table(ws, t: dict, title: str) -> list:
+    """The rows of a small model table: title, header, rows, a blank line."""
+    out = [_line(ws, [title], BOLD), [_cell(ws, c, BOLD, fill=HEAD_FILL) for c in t["columns"]]]
+    fmts = [NUMBER_FORMATS.get(t["formats"].get(c)) for c in t["columns"]]
+    out += [[_cell(ws, v, fmt=f) for v, f in zip(r, fmts)] for r in t["rows"]]
+    return out + [[]]
+
+
+def _summary_sheet(wb, model: dict, pages: int, max_rows: int) -> None:
+    ws = wb.create_sheet("Summary")
     s, cov = model["summary"], model["coverage"]
-    _put(ws, 1, [model["title"]], TITLE)
-    _put(ws, 2, ["Report generated", model["generated_at"]])
+    rows = [_line(ws, [model["title"]], TITLE), _line(ws, ["Report generated", model["generated_at"]]), []]
     figures = [("Claims audited", s["claims"], "int"), ("Lines read", s["lines_read"], "int"),
                ("Lines audited", s["lines_audited"], "int"),
                ("Claims with findings", s["claims_with_findings"], "int"),
@@ -114,62 +168,56 @@ def _summary_sheet(ws, model: dict) -> None:
     figures += [("Dollars at risk (each line once)", s["dollars_at_risk"], "money"),
                 ("Rules checked", s["rules_checked"], "int"), ("Rules partially checked", s["rules_partial"], "int"),
                 ("Rules NOT checked", s["rules_not_checked"], "int")]
-    row = 4
-    for label, value, kind in figures:
-        _put(ws, row, [label, value], fmt=NUMBER_FORMATS[kind])
-        row += 1
+    rows += [_line(ws, [label, value], fmt=NUMBER_FORMATS[kind]) for label, value, kind in figures]
+    rows.append([])
     gaps = [r for r in cov["rows"] if r[3] != "checked"]
-    row += 1
     if gaps:
-        _put(ws, row, [f"{len(gaps)} rules were not checked on every line. No finding from them means "
-                       "NOT CHECKED, not passed. See the Coverage sheet."], ALERT)
-        row += 1
-        _put(ws, row, ["Rule", "Status", "Reason"], BOLD)
-        for r in gaps:
-            row += 1
-            _put(ws, row, [r[0], r[3], r[6]])
-        row += 2
+        rows.append(_line(ws, [f"{len(gaps)} rules were not checked on every line. No finding from them means "
+                               "NOT CHECKED, not passed. See the Coverage sheet."], ALERT))
+        rows.append(_line(ws, ["Rule", "Status", "Reason"], BOLD))
+        rows += [_line(ws, [r[0], r[3], r[6]]) for r in gaps]
+        rows.append([])
     elif not cov["rows"]:
-        _put(ws, row, ["No coverage information was recorded for this run."], ALERT)
-        row += 2
-    row = _put_table(ws, row, model["by_severity"], "Findings by severity")
-    row = _put_table(ws, row, model["by_category"], "Findings by category")
+        rows += [_line(ws, ["No coverage information was recorded for this run."], ALERT), []]
+    if pages > 1:
+        rows += [_line(ws, [f"Findings are split over {pages} sheets (Excel holds {max_rows - 1:,} rows "
+                            "per sheet): Findings, Findings (2), ..."], ALERT), []]
+    rows += _small_table(ws, model["by_severity"], "Findings by severity")
+    rows += _small_table(ws, model["by_category"], "Findings by category")
     for sec in model.get("extra_sections", []):
         if sec["kind"] == "text":
-            _put(ws, row, [sec["title"]], BOLD)
-            for line in str(sec.get("text") or "").splitlines():
-                row += 1
-                _put(ws, row, [line])
-            row += 2
-    ws.column_dimensions["A"].width = 38
-    for col in "BCDE":
-        ws.column_dimensions[col].width = 18
+            rows.append(_line(ws, [sec["title"]], BOLD))
+            rows += [_line(ws, [line]) for line in str(sec.get("text") or "").splitlines()]
+            rows.append([])
+    _write(ws, rows, {"A": 38, "B": 18, "C": 18, "D": 18, "E": 18})
 
 
-def _provenance_sheet(ws, model: dict) -> None:
+def _provenance_sheet(wb, model: dict) -> None:
+    ws = wb.create_sheet("Provenance")
     p = model["provenance"]
-    _put(ws, 1, ["Provenance"], TITLE)
-    row = 3
+    rows = [_line(ws, ["Provenance"], TITLE), []]
     known = ("inputs", "refdata_versions", "options")
     for k, v in [("report_generated_at", model["generated_at"])] + [(k, v) for k, v in p.items() if k not in known]:
-        _put(ws, row, [k, v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)])
-        row += 1
-    row += 1
+        rows.append(_line(ws, [k, _scalar(v)]))
+    rows.append([])
     for title, key, cols in (("Input files", "inputs", ["file", "lines", "sha256"]),
                              ("Reference data versions", "refdata_versions", ["kind", "version_id", "source", "sha256"])):
-        rows = [[(d or {}).get(c) for c in cols] for d in p.get(key) or []]
-        row = _put_table(ws, row, {"columns": cols, "rows": rows, "formats": {}}, title)
-    _put(ws, row, ["Options"], BOLD)
-    for k, v in (p.get("options") or {}).items():
-        row += 1
-        _put(ws, row, [k, v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)])
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 40
-    ws.column_dimensions["C"].width = 66
-    ws.column_dimensions["D"].width = 66
+        data = [[(d or {}).get(c) for c in cols] for d in p.get(key) or []]
+        rows += _small_table(ws, {"columns": cols, "rows": data, "formats": {}}, title)
+    rows.append(_line(ws, ["Options"], BOLD))
+    rows += [_line(ws, [k, _scalar(v)]) for k, v in (p.get("options") or {}).items()]
+    _write(ws, rows, {"A": 28, "B": 40, "C": 66, "D": 66})
 
 
-# --- table sheets: header by openpyxl, rows streamed ------------------------------------------
+def _scalar(v):
+    return v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
+
+
+# --- table sheets ---------------------------------------------------------------------------------
+
+def _pages(n_rows: int, max_rows: int) -> int:
+    return max(1, -(-n_rows // (max_rows - 1)))
+
 
 def _sheet_title(wb, title: str) -> str:
     base = re.sub(r"[\[\]:*?/\\]", "_", str(title)).strip("'")[:31] or "Sheet"
@@ -209,51 +257,51 @@ def _width(header: str, values) -> float:
     return float(min(max(longest + 2, 9), 60))
 
 
-def _style_ids(wb, ws, kinds: list) -> list[str]:
-    """The ' s="N"' attribute per column (registered with openpyxl so styles.xml holds it)."""
-    out = []
-    for kind in kinds:
-        fmt = NUMBER_FORMATS.get(kind)
-        if fmt is None:
-            out.append("")
-            continue
-        c = Cell(ws)
-        c.number_format = fmt
-        out.append(f' s="{c.style_id}"')
-    return out
-
-
-def _table_sheet(wb, title: str, t: dict, streams: list, max_rows: int, chart: dict | None = None) -> int:
-    """Header, table, frozen pane and widths for each page of `t`; rows are queued for _splice."""
+def _table_sheet(wb, title: str, t: dict, max_rows: int, chart: dict | None = None) -> None:
+    """One sheet per page of `t` (max_rows rows a sheet, header included): an Excel table with filter
+    buttons, bold header, frozen header row, column widths from the first 500 rows."""
     rows, per_page = t["rows"], max_rows - 1
-    pages = max(1, -(-len(rows) // per_page))
     headers = _headers(t["columns"])
-    kinds = [t.get("formats", {}).get(c) for c in t["columns"]]
+    formats = t.get("formats", {})
+    fmts = [NUMBER_FORMATS.get(formats.get(c)) for c in t["columns"]]
     last = get_column_letter(max(len(headers), 1))
-    for page in range(pages):
+    for page in range(_pages(len(rows), max_rows)):
         ws = wb.create_sheet(_sheet_title(wb, title if page == 0 else f"{title} ({page + 1})"))
-        ws.append(headers)
-        ws.freeze_panes = "A2"
         chunk = rows[page * per_page:(page + 1) * per_page]
-        for i, h in enumerate(headers):
+        for i, h in enumerate(headers):   # widths, frozen pane, dimension: before the first row
             ws.column_dimensions[get_column_letter(i + 1)].width = _width(
                 h, (r[i] for r in itertools.islice(chunk, 500) if i < len(r)))
-            ws.cell(row=1, column=i + 1).alignment = Alignment(vertical="top")
+        ws.freeze_panes = "A2"
+        header = [_cell(ws, h, BOLD) for h in headers]
         if not chunk:
-            ws.cell(row=2, column=1, value="No rows.")
+            _write(ws, [header, ["No rows."]])
             continue
         ref = f"A1:{last}{len(chunk) + 1}"
         table = Table(displayName=_table_name(wb, ws.title), ref=ref,
                       tableStyleInfo=TableStyleInfo(name="TableStyleMedium2", showRowStripes=True))
-        # Columns are set by hand: openpyxl would otherwise read the header by materialising every cell in ref.
+        # A write-only sheet cannot read its header back, so the table columns are named here.
         table.tableColumns = [TableColumn(id=i + 1, name=h) for i, h in enumerate(headers)]
         table.autoFilter = AutoFilter(ref=ref)
-        ws.add_table(table)
-        if chart and len(headers) > 1:
+        with warnings.catch_warnings():   # openpyxl's reminder to do just that
+            warnings.filterwarnings("ignore", "In write-only mode you must add table columns manually")
+            ws.add_table(table)
+        if chart:
             _add_chart(ws, chart, len(chunk), len(headers))
-        extra_style = {k: s for k, s in zip(("date", "datetime"), _style_ids(wb, ws, ["date", "datetime"]))}
-        streams.append((ws, chunk, _style_ids(wb, ws, kinds), extra_style))
-    return pages
+        _dimension(ws, len(chunk) + 1, len(headers))
+        ws.append(header)
+        for r in chunk:
+            ws.append([_cell(ws, v, fmt=f) for v, f in zip(r, fmts)])
+
+
+def _chart_of(section: dict) -> dict | None:
+    """The section, if Excel should draw it: a chart drawn from its rows (as the HTML does), not a
+    producer's own SVG, with numbers in the value columns."""
+    if section["kind"] != "chart" or section.get("svg") is not None or len(section["columns"]) < 2:
+        return None
+    last = len(section["columns"]) if section.get("chart") == "line" else 2
+    values = [v for r in section["rows"][:100] for v in r[1:last]]
+    numeric = values and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values)
+    return section if numeric else None
 
 
 def _add_chart(ws, section: dict, n: int, ncols: int) -> None:
@@ -267,89 +315,3 @@ def _add_chart(ws, section: dict, n: int, ncols: int) -> None:
     ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
     ch.width, ch.height = 20, 10
     ws.add_chart(ch, f"{get_column_letter(ncols + 2)}2")
-
-
-def _xml_text(s: str) -> str:
-    """The <is> element of one inline-string cell."""
-    s = excel_text(s)
-    if "&" in s or "<" in s or ">" in s:
-        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "\r" in s:   # XML parsers turn a literal CR into LF; the character reference keeps it
-        s = s.replace("\r", "&#13;")
-    if s[:1].isspace() or s[-1:].isspace():
-        return f'<is><t xml:space="preserve">{s}</t></is>'
-    return f"<is><t>{s}</t></is>"
-
-
-def _xml_rows(rows, styles: list[str], extra: dict, first_row: int = 2, batch: int = 2000):
-    """SpreadsheetML <row> elements for `rows`, in UTF-8 chunks."""
-    letters = [get_column_letter(i + 1) for i in range(len(styles))]
-    date_s, datetime_s = extra["date"], extra["datetime"]
-    cache: dict[str, str] = {}   # codes, NPIs, rule ids repeat: escape each distinct text once
-    out = []
-    for r, row in enumerate(rows, first_row):
-        cells = [f'<row r="{r}">']
-        for col, style, v in zip(letters, styles, row):
-            if v is None:
-                continue
-            t = type(v)
-            if t is str:
-                text = cache.get(v)
-                if text is None:
-                    text = _xml_text(v)
-                    if len(cache) < 100_000:
-                        cache[v] = text
-                cells.append(f'<c r="{col}{r}" t="inlineStr">{text}</c>')
-            elif t is float or t is int:
-                if t is float and (v != v or v in (float("inf"), float("-inf"))):
-                    continue
-                cells.append(f'<c r="{col}{r}"{style}><v>{v!r}</v></c>')
-            elif t is bool:
-                cells.append(f'<c r="{col}{r}" t="b"><v>{int(v)}</v></c>')
-            elif t is dt.date:
-                cells.append(f'<c r="{col}{r}"{date_s}><v>{v.toordinal() - _EXCEL_EPOCH}</v></c>')
-            elif t is dt.datetime:
-                serial = v.toordinal() - _EXCEL_EPOCH + (v.hour * 3600 + v.minute * 60 + v.second) / 86400
-                cells.append(f'<c r="{col}{r}"{datetime_s}><v>{serial!r}</v></c>')
-            else:
-                cells.append(f'<c r="{col}{r}" t="inlineStr">{_xml_text(str(v))}</c>')
-        cells.append("</row>")
-        out.append("".join(cells))
-        if len(out) >= batch:
-            yield "".join(out).encode("utf-8")
-            out = []
-    if out:
-        yield "".join(out).encode("utf-8")
-
-
-def _splice(buf: io.BytesIO, path, streams: list) -> None:
-    """Copy openpyxl's workbook to `path`, inserting the queued data rows into each table sheet."""
-    try:
-        _copy_zip(buf, path, streams, force_zip64=False)
-    except RuntimeError as exc:   # a sheet grew past 2 GiB: redo it with ZIP64 headers
-        if "force_zip64" not in str(exc):
-            raise
-        _copy_zip(buf, path, streams, force_zip64=True)
-
-
-def _copy_zip(buf: io.BytesIO, path, streams: list, force_zip64: bool) -> None:
-    targets = {ws.path.lstrip("/"): (ws, rows, styles, extra) for ws, rows, styles, extra in streams}
-    buf.seek(0)
-    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename not in targets:
-                zout.writestr(info, data)
-                continue
-            ws, rows, styles, extra = targets[info.filename]
-            xml = data.decode("utf-8")
-            cut = xml.rindex("</sheetData>")
-            head, tail = xml[:cut], xml[cut:]
-            dim = f"A1:{get_column_letter(len(styles))}{len(rows) + 1}"
-            head = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dim}"/>', head, count=1)
-            # ZIP64 headers only when needed: some spreadsheet apps warn about them on small files.
-            with zout.open(info.filename, "w", force_zip64=force_zip64) as fh:
-                fh.write(head.encode("utf-8"))
-                for chunk in _xml_rows(rows, styles, extra):
-                    fh.write(chunk)
-                fh.write(tail.encode("utf-8"))

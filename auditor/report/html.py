@@ -35,13 +35,13 @@ def fmt(value, kind: str | None = None) -> str:
     """Display text of one cell."""
     if value is None:
         return ""
-    if kind == "money":
-        return _money(value)
-    if kind == "percent":
-        return f"{value:.1%}"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)) and kind in ("int", None) and not isinstance(value, bool):
+    if isinstance(value, (int, float)):
+        if kind == "money":
+            return _money(value)
+        if kind == "percent":
+            return f"{value:.1%}"
         return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
@@ -77,9 +77,10 @@ def _section_chart(s: dict) -> Markup:
     if isinstance(s.get("svg"), Markup):
         return s["svg"]
     rows, cols = s["rows"], s["columns"]
-    value_format = _money if s["formats"].get(cols[1] if len(cols) > 1 else "") == "money" else None
+    kind = s["formats"].get(cols[1]) if len(cols) > 1 else None
+    value_format = (lambda v: fmt(v, kind)) if kind else None
     if s.get("chart") == "line":
-        series = {c: [r[j] for r in rows] for j, c in enumerate(cols[1:], 1)}
+        series = {c: [r[j] if j < len(r) else None for r in rows] for j, c in enumerate(cols[1:], 1)}
         return line_chart([r[0] for r in rows], series, title=s["title"], value_format=value_format)
     return bar_chart([r[0] for r in rows], [r[1] if len(r) > 1 else 0 for r in rows], title=s["title"],
                      value_format=value_format)
@@ -106,7 +107,6 @@ def write_html(model: dict, path: str | os.PathLike, *, max_rows: int = MAX_ROWS
     idx = {c: i for i, c in enumerate(findings["columns"])}
     picks = [idx[c] for c, _, _ in TABLE_COLUMNS]
     rows = [[r[i] for i in picks] for r in findings["rows"][:max_rows]]
-    claim_cols = {c: i for i, c in enumerate(model["claims"]["columns"])}
     claims = [dict(zip(model["claims"]["columns"], r)) for r in model["claims"]["rows"][:max_claims]]
     for c in claims:
         c["findings_rows"] = [[r[i] for i in picks] for r in findings["rows"][c["start"]:c["stop"]]]
@@ -115,13 +115,13 @@ def write_html(model: dict, path: str | os.PathLike, *, max_rows: int = MAX_ROWS
     script = resources.files("auditor.report").joinpath("templates/report.js").read_text("utf-8")
     # CSP: no network at all, and only our own script (by hash) may run, whatever a value contains.
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    gaps = [r for r in model["coverage"]["rows"] if r[3] != "checked"]
+    css = resources.files("auditor.report").joinpath("templates/report.css").read_text("utf-8")
     html = _env().get_template("report.html.j2").render(
-        m=model, gaps=gaps, max_section_rows=max_rows, s=model["summary"], rows=rows, total_rows=len(findings["rows"]), columns=TABLE_COLUMNS,
-        claims=claims, total_claims=len(model["claims"]["rows"]), claim_cols=claim_cols,
-        charts=_charts(model), sections=sections, severity_rank=SEVERITY_RANK,
-        script=Markup(script), css=Markup(resources.files("auditor.report").joinpath(
-            "templates/report.css").read_text("utf-8")),
+        m=model, s=model["summary"], charts=_charts(model), sections=sections,
+        gaps=[r for r in model["coverage"]["rows"] if r[3] != "checked"],
+        rows=rows, total_rows=len(findings["rows"]), columns=TABLE_COLUMNS, severity_rank=SEVERITY_RANK,
+        claims=claims, total_claims=len(model["claims"]["rows"]), max_section_rows=max_rows,
+        script=Markup(script), css=Markup(css),
         csp=f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'",
     )
     with atomic_path(path) as tmp:

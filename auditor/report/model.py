@@ -107,7 +107,7 @@ def _group_table(f: pd.DataFrame, by: str) -> pd.DataFrame:
     return t
 
 
-def _rows(df: pd.DataFrame) -> list[list]:
+def _rows(df: pd.DataFrame) -> list[tuple]:
     """DataFrame -> list of rows of plain Python values (None for NA, date for whole-day datetimes)."""
     cols = [_plain_column(df[c]) for c in df.columns]
     return list(zip(*cols)) if cols else []   # tuples: half the time and memory of lists

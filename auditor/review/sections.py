@@ -58,8 +58,8 @@ def summary_text(ctx: dict) -> str:
         head += ". No earlier period is recorded in the history, so every pattern is new."
     paras.append(head)
     paras.append(
-        f"Lines read {s['lines_read']:,}; audited {s['lines_audited']:,}; left out as outside the period "
-        f"{s['lines_outside']:,} ({s['claims_outside']:,} claims)"
+        f"Lines read {s['lines_read']:,}; audited {s['lines_audited']:,}; {s['lines_outside']:,} lines of "
+        f"{s['claims_outside']:,} claims outside the period were left out"
         + (f"; {s['undated']:,} lines without a {s['basis']} date were kept" if s["undated"] else "") + ".")
     prev_txt = (f" (previous period: {prev['findings_open']:,} open, {_money(prev['dollars_at_risk'] or 0)})"
                 if prev else "")
@@ -82,8 +82,9 @@ def summary_text(ctx: dict) -> str:
             txt += f"; expired waivers no longer cover {ctx['expired_matches']:,} findings, which are open again"
         paras.append(txt + ".")
     if ctx.get("utilization_flagged") is not None:
-        paras.append(f"Provider patterns (utilization): {ctx['utilization_flagged']:,} providers flagged against "
-                     "their peers; see the provider pattern sections.")
+        n = ctx["utilization_flagged"]
+        paras.append(f"Provider patterns (utilization): {n:,} provider-rule pair{'' if n == 1 else 's'} flagged "
+                     "against peers; see the provider pattern sections.")
     return "\n\n".join(paras)
 
 
@@ -208,11 +209,13 @@ def utilization_sections(results: dict) -> list[dict]:
         svg = strip_plot(points, title=f"{rule_id} {r.title}: {what} per provider", value_format=fmt,
                          peer_value=pooled, peer_label="all providers pooled")
         flagged = int(t["flagged"].sum()) if len(t) else 0
-        text = (f"{r.title}. {len(t):,} providers, {int(t['tested'].sum()) if len(t) else 0:,} tested "
-                f"(at least {r.params['min_volume']} {'visits' if r.metric != 'modifier_rate' else 'lines'} and "
-                f"{r.params['min_peers']} peers), {flagged} flagged (BH q <= {r.params['fdr']} and at least "
-                f"{r.params['min_excess']} {'units' if units else ''} above expected). Dots: providers; box: middle "
-                "half of the tested providers; line: median; red: flagged.")
+        excess = f"{r.params['min_excess']} units" if units else f"{float(r.params['min_excess']):.0%} points"
+        unit = "lines" if r.metric == "modifier_rate" else "visits"
+        tested = int(t["tested"].sum()) if len(t) else 0
+        text = (f"{r.title}. {len(t):,} providers, {tested:,} tested (at least {r.params['min_volume']} {unit} and "
+                f"{r.params['min_peers']} peers), {flagged} flagged (BH q <= {r.params['fdr']} and at least {excess} "
+                "above expected). Dots: providers; box: middle half of the tested providers; line: their median; "
+                "dashed: all providers pooled; red: flagged; hollow: not tested.")
         rows = t[_UTIL_COLS] if len(t) else pd.DataFrame(columns=_UTIL_COLS)
         fmts = {"Volume": "int", "Events": "int", "Peer providers": "int", "Peer volume": "int"}
         if not units:

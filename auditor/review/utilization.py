@@ -311,6 +311,10 @@ class UtilizationProducer:
     def __call__(self, lines: pd.DataFrame, rules) -> list[dict]:
         out, seen = [], set()
         period = self.period or period_label(lines)
+        # A provider finding is dated by the provider's last visit in the data, so date-range
+        # waivers and date filters work on it as on line findings.
+        last_visit = lines["service_date"].groupby(provider_of(lines).astype(str)).max() \
+            if len(lines) else pd.Series(dtype="datetime64[ns]")
         for rule in rules:
             metric = (rule.params or {}).get("metric")
             if rule.kind != "input" or metric not in _COMPUTE or rule.id in seen:
@@ -321,7 +325,7 @@ class UtilizationProducer:
             self.results[rule.id] = MetricResult(rule.id, rule.title, metric, table, params, detail)
             for r in table[table["flagged"]].itertuples(index=False):
                 out.append({"rule_id": rule.id, "claim_id": None, "line_number": None,
-                            "rendering_npi": r.rendering_npi, "service_date": None,
+                            "rendering_npi": r.rendering_npi, "service_date": last_visit.get(r.rendering_npi),
                             "message": _message(metric, r, params, detail), "amount_at_risk": None,
                             "subject": f"{r.rendering_npi}|{period}", "source_file": None})
         return out

@@ -220,6 +220,8 @@ def parse(text: Any, *, path: str | None = None, line: int | None = None,
         return Lit(text)
     if not isinstance(text, str) or not text.strip():
         raise RuleError("expected an expression (a non-empty string)", path, line)
+    # YAML block scalars keep line breaks; an expression is one logical line.
+    text = " ".join(text.splitlines())
     return _Parser(text, path, line, set(namespaces), lists or {}, params or {}, aggregates).parse()
 
 

@@ -16,7 +16,8 @@ from auditor.findings import CATEGORIES, SEVERITIES
 from auditor.rules import expr
 from auditor.rules.model import KINDS, OVER, Example, Lookup, PairJoin, Rule
 
-ID_RE = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
+# A family prefix (letters; digits allowed after the first letter, as in X12001) then 3-4 digits.
+ID_RE = re.compile(r"^(?:[A-Z]{2,8}|[A-Z][A-Z0-9]{1,7}?)[0-9]{3,4}$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _RANGE = re.compile(r"^([A-Z]?)(\d+)([A-Z]?)-([A-Z]?)(\d+)([A-Z]?)$")
 

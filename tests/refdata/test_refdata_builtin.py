@@ -41,6 +41,9 @@ def test_icd10cm_fy2026(s):
 
 
 def test_icd_cache_is_written_and_reused(monkeypatch):
+    # start from an empty process cache: other test folders may have built into another cache dir
+    monkeypatch.setattr(B, "_tables", {})
+    monkeypatch.setattr(B, "_meta", {})
     B.table("icd10cm")
     files = B._cache_files(B._package()[0])
     cache = Path(os.environ["AUDITOR_CACHE"])

@@ -221,3 +221,10 @@ def test_frequency_bad_yaml(tmp_path):
     p = tmp_path / "limits.yaml"
     p.write_text("limits: [unclosed\n")
     expect("frequency", p, "YAML")
+
+
+def test_header_without_rows(fx, tmp_path):
+    p = tmp_path / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv"
+    text = fx("MCR_MUE_PractitionerServices_Eff_04-01-2026.csv").read_text()
+    p.write_text(text[: text.index("17003")])
+    expect("mue", p, "no data rows")

@@ -330,7 +330,7 @@ def test_lcd_files(fx):
     by = {i.kind: i for i in imps}
     assert set(by) == {"lcd_hcpc", "lcd_icd10_covered", "lcd_icd10_noncovered"}
     # only the latest version of article 1001 counts: 82652 was dropped in version 2
-    assert set(zip(by["lcd_hcpc"].frame.article_id, by["lcd_hcpc"].frame.code)) == {("1001", "82306"), ("1002", "93000")}
+    assert set(zip(by["lcd_hcpc"].frame.article_id, by["lcd_hcpc"].frame.code)) == {("A1001", "82306"), ("A1002", "93000")}
     assert set(by["lcd_icd10_covered"].frame.code) == {"E559", "M810", "I4891", "R002"}
     assert by["lcd_icd10_noncovered"].frame.code.tolist() == ["Z0000"]
     assert all(i.version_id == "current" and i.valid_from is None for i in imps)
@@ -379,3 +379,38 @@ def test_frequency_csv_and_yaml(fx, store):
 def test_unknown_kind():
     with pytest.raises(InputError, match="unknown reference kind"):
         import_files("nope", ["x"])
+
+
+# ------------------------------------------------------------------------------- xlsx reader
+
+
+def test_xlsx_reader_cell_types(tmp_path):
+    """Shared and inline strings, date-formatted cells, gaps, floats; same as openpyxl sees."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    from auditor.refdata import _io
+
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "notice & more"
+    ws["A3"], ws["B3"], ws["C3"], ws["E3"] = "17003", 2013001, datetime(2026, 7, 1), 2.5
+    ws["A4"], ws["B4"] = "x", True
+    other = wb.create_sheet("small")
+    other["A1"] = "tiny"
+    p = tmp_path / "t.xlsx"
+    wb.save(p)
+    src = _io.Source(p, None, p.read_bytes(), "")
+
+    def trim(r):
+        while r and r[-1] == "":
+            r = r[:-1]
+        return r
+
+    rows = [trim(r) for r in _io._xlsx_rows(src)]
+    assert rows[0] == ["notice & more"] and rows[1] == []
+    assert rows[2] == ["17003", "2013001", "20260701", "", "2.5"]
+    assert rows[3] == ["x", "True"]
+
+    assert [trim(r) for r in _io._xlsx_rows_openpyxl(src)[:4]] == rows[:4]

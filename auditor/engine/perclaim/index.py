@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from auditor.engine.vector import Env, mask
+from auditor.engine.views import ViewStore, sources
+from auditor.errors import RuleError
 from auditor.rules.model import Lookup, PairJoin, Rule
 
 _EARLIEST, _LATEST = date(1677, 9, 22), date(2262, 4, 11)  # the dates a datetime64[ns] frame can hold
@@ -76,74 +78,81 @@ def day(d: date) -> int:
     return d.toordinal() - 719163  # days since 1970-01-01, as datetime64[D]
 
 
-class LookupIndex:
-    """``lookup`` join of one table version: key -> the table row (dated: the last in effect)."""
+def _windows(df: pd.DataFrame, windows) -> list[tuple[np.ndarray, np.ndarray]]:
+    for eff, dele in windows:
+        for c in (eff, dele):
+            if c not in df.columns:
+                raise RuleError(f"dated_by: the table has no column '{c}'")
+    return [_day_bounds(df, eff, dele) for eff, dele in windows]
+
+
+def _kept(df: pd.DataFrame, where) -> list[int]:
+    """Positions of the table rows a ``where`` on the table alone keeps (all rows without one)."""
+    if where is None or not len(df):
+        return list(range(len(df)))
+    t = df.reset_index(drop=True)
+    return np.flatnonzero(mask(where, Env({"ref": t}, len(t), date.today()))).tolist()
+
+
+class _Dated:
+    """Rows with (effective, deletion) windows: a row applies on a date inside every window."""
+
+    windows: list
+
+    def in_effect(self, t: int, d: date | None) -> bool:
+        if d is None:  # only a row without any bound applies to an unknown date
+            return all(lo[t] == _NEVER_LO and hi[t] == _NEVER_HI for lo, hi in self.windows)
+        x = day(d)
+        return all(lo[t] <= x <= hi[t] for lo, hi in self.windows)
+
+
+class LookupIndex(_Dated):
+    """``lookup`` join of one table version: key -> the table row (dated: the last one in effect)."""
 
     def __init__(self, df: pd.DataFrame, lk: Lookup):
         self.table = Table(df)
         right = [b for _, b in lk.on]
         for c in right:
             if c not in df.columns:
-                from auditor.errors import RuleError
-
                 raise RuleError(f"lookup: table '{lk.table}' has no column '{c}' "
                                 f"(columns: {', '.join(df.columns)})")
-        keys = list(zip(*(self.table.values(c) for c in right))) if right else []
+        cols = [self.table.values(c) for c in right]
         single = len(right) == 1
-        self.dated = lk.dated_by is not None
-        if self.dated:
-            self.lo, self.hi = _day_bounds(df, *lk.dated_by)
-            self.keys: dict = {}
-            for t, k in enumerate(keys):
-                if None not in k:
-                    self.keys.setdefault(k[0] if single else k, []).append(t)
-        else:
-            self.keys = {}
-            for t, k in enumerate(keys):  # the last row of a key wins (drop_duplicates keep="last")
-                if None not in k:
-                    self.keys[k[0] if single else k] = t
+        self.windows = _windows(df, lk.windows)
+        self.dated = bool(self.windows)
+        self.keys: dict = {}
+        for t in _kept(df, lk.where):
+            k = tuple(col[t] for col in cols)
+            if None in k:
+                continue
+            k = k[0] if single else k
+            if self.dated:
+                self.keys.setdefault(k, []).append(t)
+            else:  # the last row of a key wins (drop_duplicates keep="last")
+                self.keys[k] = t
 
     def find(self, key, d: date | None) -> int | None:
         hit = self.keys.get(key)
         if hit is None or not self.dated:
             return hit
-        if d is None:
-            return next((t for t in reversed(hit) if self.lo[t] == _NEVER_LO and self.hi[t] == _NEVER_HI), None)
-        x = day(d)
-        lo, hi = self.lo, self.hi
-        for t in reversed(hit):
-            if lo[t] <= x <= hi[t]:
-                return t
-        return None
+        return next((t for t in reversed(hit) if self.in_effect(t, d)), None)
 
 
-class PairIndex:
-    """Pair join of one table version (after ``join.where``): left key -> right key -> table rows."""
+class PairIndex(_Dated):
+    """Pair / requires join of one table version (after ``join.where``): left key -> right key -> rows."""
 
     def __init__(self, df: pd.DataFrame, join: PairJoin):
         self.table = Table(df)
-        keep = np.ones(len(df), dtype=bool)
-        if join.where is not None and len(df):
-            keep = mask(join.where, Env({"ref": df.reset_index(drop=True)}, len(df), date.today()))
+        for c in (join.left, join.right):
+            if c not in df.columns:
+                raise RuleError(f"table '{join.table}' has no column '{c}'")
         lefts, rights = self.table.values(join.left), self.table.values(join.right)
         self.right_of = rights
         self.by_left: dict = {}
-        for t in np.flatnonzero(keep).tolist():
-            a, b = lefts[t], rights[t]
-            if a is None or b is None:
-                continue
-            self.by_left.setdefault(a, {}).setdefault(b, []).append(t)
-        self.dated = join.dated_by is not None
-        if self.dated:
-            self.lo, self.hi = _day_bounds(df, *join.dated_by)
-
-    def in_effect(self, t: int, d: date | None) -> bool:
-        if not self.dated:
-            return True
-        if d is None:
-            return bool(self.lo[t] == _NEVER_LO and self.hi[t] == _NEVER_HI)
-        x = day(d)
-        return bool(self.lo[t] <= x <= self.hi[t])
+        for t in _kept(df, join.where):
+            if lefts[t] is not None:
+                self.by_left.setdefault(lefts[t], {}).setdefault(rights[t], []).append(t)
+        self.windows = _windows(df, join.windows)
 
 
 class Clock:
@@ -151,6 +160,9 @@ class Clock:
 
     def __init__(self, store, kind: str):
         vs = store.versions(kind)
+        for k in sources(kind):  # a view changes version whenever one of its sources does
+            if k != kind:
+                vs = vs + list(store.versions(k))
         cuts = set()
         for v in vs:
             if getattr(v, "valid_from", None):
@@ -192,10 +204,13 @@ class RefIndex:
     """Every index the rules need, for every version of every table they read."""
 
     def __init__(self, store, rules: list[Rule]):
-        self.store = store
+        # derived tables (auditor.engine.views) are read through the store like stored kinds
+        self.store = store if isinstance(store, ViewStore) else ViewStore(store)
         self.clocks: dict[str, Clock] = {}
-        self.lookups: dict[tuple[Lookup, str], LookupIndex] = {}
-        self.pairs: dict[tuple[PairJoin, str], PairIndex] = {}
+        # indexes are keyed by small ids: hashing a Lookup (a dataclass holding IR) per row is slow
+        self.ids: dict = {}
+        self.lookups: dict[tuple[int, str], LookupIndex] = {}
+        self.pairs: dict[tuple[int, str], PairIndex] = {}
         self.columns: dict[str, list[str]] = {}
         for rule in rules:
             for lk in rule.lookups:
@@ -217,23 +232,32 @@ class RefIndex:
     def versions(self, kind: str) -> list[str]:
         return [v.version_id for v in self.store.versions(kind)]
 
+    def id_of(self, spec: Lookup | PairJoin) -> int:
+        """The id a lookup or join is indexed under (the same spec shares one index)."""
+        return self.ids.setdefault(spec, len(self.ids))
+
     def _build_lookup(self, lk: Lookup) -> None:
         self.clock(lk.table)
+        lid = self.id_of(lk)
         for vid in self.versions(lk.table):
-            if (lk, vid) not in self.lookups:
+            if (lid, vid) not in self.lookups:
                 df = self.store.table(lk.table, vid)
-                self.lookups[(lk, vid)] = _cached(df, ("lookup", lk.on, lk.dated_by), lambda: LookupIndex(df, lk))
+                from auditor.rules.expr import to_json
+
+                spec = ("lookup", lk.on, lk.windows, repr(to_json(lk.where)) if lk.where is not None else None)
+                self.lookups[(lid, vid)] = _cached(df, spec, lambda: LookupIndex(df, lk))
 
     def _build_pair(self, join: PairJoin) -> None:
         self.clock(join.table)
+        jid = self.id_of(join)
         for vid in self.versions(join.table):
-            if (join, vid) not in self.pairs:
+            if (jid, vid) not in self.pairs:
                 df = self.store.table(join.table, vid)
                 from auditor.rules.expr import to_json
 
-                spec = ("pair", join.left, join.right, join.dated_by,
+                spec = ("pair", join.left, join.right, join.windows,
                         repr(to_json(join.where)) if join.where is not None else None)
-                self.pairs[(join, vid)] = _cached(df, spec, lambda: PairIndex(df, join))
+                self.pairs[(jid, vid)] = _cached(df, spec, lambda: PairIndex(df, join))
 
     def null_row(self, kind: str, version: str | None, found) -> dict:
         """A lookup row without a match: the table's columns empty (lenient if the kind has no data)."""

@@ -94,14 +94,23 @@ def compare(op: str, a, b, rule_id: str = ""):
         raise RuleError(f"rule {rule_id}: cannot compare values ({exc})") from None
 
 
-def isin(v, values: frozenset):
+class LiteralSet:
+    """A literal list prepared for ``in``: numbers match numeric literals, anything else their text."""
+
+    __slots__ = ("numbers", "texts")
+
+    def __init__(self, values: frozenset):
+        self.numbers = frozenset(x for x in values if _is_num(x))
+        self.texts = frozenset(x if isinstance(x, str) else str(x) for x in values)
+
+
+def isin(v, values: LiteralSet):
     """``v in values`` as vector._isin: numbers match numeric literals, anything else their text."""
     if v is None:
         return None
-    if _is_num(v) or isinstance(v, bool):
-        return any(v == x for x in values if _is_num(x))
-    key = v.isoformat() if isinstance(v, date) else v
-    return any(key == (x if isinstance(x, str) else str(x)) for x in values)
+    if isinstance(v, (int, float)):  # bools too: the batch engine reads a bool column as numeric
+        return v in values.numbers
+    return (v.isoformat() if isinstance(v, date) else v) in values.texts
 
 
 def npi_valid(v) -> bool | None:
@@ -216,7 +225,7 @@ class Compiler:
             return lambda env: compare(op, fa(env), fb(env), rid)
         if op in ("in", "not in"):
             fa = self.compile(args[0])
-            values = args[1].value
+            values = LiteralSet(args[1].value)
             if op == "in":
                 return lambda env: isin(fa(env), values)
             return lambda env: not3(isin(fa(env), values))
@@ -299,7 +308,7 @@ class Compiler:
                 return float((b - a).days) if name == "days_between" else age_on(a, b)
             return dates
         if name in ("any_in", "count_in"):
-            fm, values = self.multi(args[0]), args[1].value
+            fm, values = self.multi(args[0]), LiteralSet(args[1].value)
 
             def count(env):
                 return sum(1 for v in fm(env) if isin(v, values) is True)
@@ -337,6 +346,9 @@ class Compiler:
             return in_effect
         if name == "today":
             return lambda env: env[TODAY]
+        if name == "iif":
+            fc, ft, fe = (self.compile(a) for a in args)
+            return lambda env: ft(env) if truth(fc(env)) is True else fe(env)
         raise RuleError(f"rule {rid}: function {name}() is not available in this context")
 
     def condition(self, node: Node | None) -> Callable[[dict], bool]:

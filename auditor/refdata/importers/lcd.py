@@ -4,7 +4,8 @@
 `article_x_icd10_noncovered.csv` -> lcd_icd10_noncovered; as single CSV files or inside the MCD
 download zip (which holds zips of CSVs). Columns are taken loosely by name: `article_id` and a
 code column (`hcpc_code_id`, `icd10_code_id`, …); when `article_version` is there, only each
-article's latest version is kept. Codes are stored upper case without dots.
+article's latest version is kept. Codes are stored upper case without dots; a numeric article id
+gets the `A` prefix CMS shows (52458 -> A52458).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def read_source(src: Source, opts: Options) -> Imported:
             "code": d[code_col].str.strip().str.upper().str.replace(".", "", regex=False),
         }
     )
+    # MCD extracts hold the number (52458); people and CMS pages know the article as A52458.
+    digits = df["article_id"].str.fullmatch(r"\d+").fillna(False).astype(bool)
+    df.loc[digits, "article_id"] = "A" + df.loc[digits, "article_id"]
     if "ARTICLEVERSION" in h:
         ver = pd.to_numeric(d[h.index("ARTICLEVERSION")], errors="coerce")
         latest = ver.groupby(df["article_id"]).transform("max")

@@ -1,0 +1,1 @@
+"""The scrub service (``auditor serve``): FastAPI app in :mod:`auditor.service.app`."""
