@@ -40,7 +40,14 @@ if [ ! -s "$DATA/PG_VERSION" ]; then
   mkdir -p "$DATA" && chown postgres:postgres "$DATA"
   as_pg "$BIN/initdb" -D "$DATA" -A trust -U postgres --no-sync >/dev/null
 fi
-if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+if as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+  PG_PORT="$(sed -n 4p "$DATA/postmaster.pid")"      # already running: on the port it was started with
+else
+  # Another server (e.g. the distribution's cluster) may hold the port: take the next free one.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1 || break
+    PG_PORT=$((PG_PORT + 1))
+  done
   log "starting PostgreSQL $VER on 127.0.0.1:$PG_PORT"
   # fsync off: a throwaway test server, durability is not wanted and it makes the tests faster.
   as_pg "$BIN/pg_ctl" -D "$DATA" -w -t 60 -l "$DATA/server.log" \

@@ -35,7 +35,7 @@ def scrub(inputs, out_dir, clean, held, engine, dispositions, formats, quiet, ru
     """
     from auditor.report.writer import write_reports
     from auditor.scrub.run import run_scrub, write_clean_held
-    from auditor.scrub.verdicts import report_section, summary, write_verdicts
+    from auditor.scrub.verdicts import jsonable, report_section, summary, write_verdicts
 
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in ("csv", "json", "html", "xlsx")]
@@ -59,7 +59,7 @@ def scrub(inputs, out_dir, clean, held, engine, dispositions, formats, quiet, ru
         written = write_clean_held(inputs, res.verdicts, clean, held) if (clean or held) else {}
         write_verdicts(res.verdicts, out, extra={
             "engine": res.engine, "dispositions": res.dispositions.source,
-            "file_findings": [{k: v for k, v in f.items()} for f in res.file_findings], "written": written})
+            "file_findings": [jsonable(f) for f in res.file_findings], "written": written})
         if fmts:
             write_reports(res.audit, out, formats=fmts, extra_sections=[report_section(res.verdicts)],
                           title="Claims scrub before submission")

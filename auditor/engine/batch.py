@@ -152,6 +152,12 @@ def coverage_row(rule: Rule, applicable: int, not_checked: int, missing: dict, s
             absent = [k for k in sources(kind) if not store.versions(k)]
             if absent:
                 parts.extend(_not_imported(k) for k in absent)
+            elif kind in VIEWS and dates.notna().any():  # name the source without a version on those dates
+                dated = dates[dates.notna().to_numpy()]
+                for k in sources(kind):
+                    gap = store.version_for_dates(k, dated).isna().to_numpy()
+                    if gap.any():
+                        parts.append(f"no {table_label(k)} data for {_dates_text(dated[gap])}")
             else:
                 parts.append(f"no {table_label(kind)} data for {_dates_text(dates)}")
         for col, n in (inputs or {}).items():

@@ -6,7 +6,6 @@ ids, the diagnosis frame, reference lookups), so a rule pack costs little more t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -25,13 +24,51 @@ DX_FRAME_COLUMNS = [
 ]
 
 
-@dataclass
 class Joined:
-    """A reference join aligned with a frame: ``ref`` rows (NaN where none), which rows had data."""
+    """A reference join aligned with a frame: ``ref`` rows (NaN where none), which rows had data.
 
-    ref: pd.DataFrame
-    checked: np.ndarray        # a version of the table is in effect on the row's date
-    missing_dates: pd.Series   # dates of rows that could not be checked
+    ``checked``: a version of the table is in effect on the row's date; ``missing_dates``: dates of
+    rows that could not be checked. The join may be held per distinct key (``spread`` maps each
+    frame row to its key's row): ``ref`` is then built on first use, and ``take`` picks rows and
+    columns without building it. Other DataFrame attributes are those of ``ref``.
+    """
+
+    def __init__(self, ref: pd.DataFrame, checked: np.ndarray, missing_dates: pd.Series,
+                 spread: np.ndarray | None = None):
+        self._base, self._spread = ref, spread
+        self._ref = ref if spread is None else None
+        self.checked, self.missing_dates = checked, missing_dates
+
+    @property
+    def ref(self) -> pd.DataFrame:
+        if self._ref is None:
+            self._ref = self._base.iloc[self._spread].reset_index(drop=True)
+        return self._ref
+
+    @property
+    def columns(self) -> pd.Index:
+        return self._base.columns
+
+    def take(self, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """``ref`` rows `rows` (positions in the frame), only `columns`, with a fresh RangeIndex."""
+        if self._ref is not None:
+            base, pick = self._ref, rows
+        else:
+            base, pick = self._base, self._spread[rows]
+        if columns is not None:
+            base = base[columns]
+        return base.iloc[pick].reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self._spread) if self._spread is not None else len(self._base)
+
+    def __getitem__(self, key):
+        return self.ref[key]
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.ref, name)
 
 
 class Context:
@@ -58,36 +95,52 @@ class Context:
         finding carries the claim's dollars once.
         """
         if self._dx is None:
-            ln = self.lines
-            valid = ln["claim_id"].notna()
-            order = ln[valid].sort_values(["claim_id", "line_number", "_row"], na_position="last")
-            first = order.drop_duplicates("claim_id", keep="first")
-            agg = ln[valid].groupby("claim_id", sort=False).agg(
-                _date=("service_date", "min"), _charge=("charge", "sum"))
-            first = first.join(agg, on="claim_id")
-            base = first[[c for c in DX_FRAME_COLUMNS if c not in ("service_date", "charge")]].copy()
-            base["service_date"] = first["_date"].to_numpy()
-            base["charge"] = first["_charge"].to_numpy()
-            parts = []
-            for i, col in enumerate(DX_COLUMNS, start=1):
-                codes = first[col]
-                keep = codes.notna().to_numpy()
-                if keep.any():
-                    part = base[keep].copy()
-                    part["code"] = codes[keep].to_numpy()
-                    part["position"] = i
-                    parts.append(part)
-            if parts:
-                dx = pd.concat(parts, ignore_index=True)
-            else:
-                dx = base.iloc[:0].copy()
-                dx["code"] = pd.Series(dtype=object)
-                dx["position"] = pd.Series(dtype=np.int64)
-            dx = dx.sort_values(["_row", "position"], kind="stable").reset_index(drop=True)
-            dx["line_number"] = pd.array([pd.NA] * len(dx), dtype="Int64")
-            dx["procedure_code"] = None
-            self._dx = dx
+            self._dx = self._build_diagnoses()
         return self._dx
+
+    def _build_diagnoses(self) -> pd.DataFrame:
+        # Integer work only: claims as codes, the first line per claim by one lexsort, the claim's
+        # date and total by grouped min/sum, then one take of the claim fields per diagnosis row.
+        ln = self.lines
+        cc, _ = self.codes("lines", "claim_id")
+        idx = np.flatnonzero(cc >= 0)
+        lnum = ln["line_number"].to_numpy(dtype="float64", na_value=np.inf)  # empty line numbers last
+        rowv = ln["_row"].to_numpy()
+        order = idx[np.lexsort((rowv[idx], lnum[idx], cc[idx]))]
+        cs = cc[order]
+        first = order[np.r_[True, cs[1:] != cs[:-1]]] if len(order) else order
+        by_claim = pd.DataFrame({"_c": cc[idx], "_date": ln["service_date"].to_numpy()[idx],
+                                 "_charge": ln["charge"].to_numpy()[idx]}).groupby("_c", sort=True)
+        min_date = by_claim["_date"].min().to_numpy()  # indexed by claim code (0..k-1, all present)
+        total = by_claim["_charge"].sum().to_numpy()
+        rows, pos, codes = [], [], []
+        for i, col in enumerate(DX_COLUMNS, start=1):
+            vals = ln[col].to_numpy(dtype=object)[first]
+            keep = ~pd.isna(vals)
+            if keep.any():
+                rows.append(first[keep])
+                pos.append(np.full(int(keep.sum()), i, dtype=np.int64))
+                codes.append(vals[keep])
+        base_cols = [c for c in DX_FRAME_COLUMNS if c not in ("service_date", "charge")]
+        if not rows:
+            dx = ln[base_cols].iloc[:0].copy()
+            dx["service_date"] = ln["service_date"].iloc[:0].to_numpy()
+            dx["charge"] = ln["charge"].iloc[:0].to_numpy()
+            dx["code"] = pd.Series(dtype=object)
+            dx["position"] = pd.Series(dtype=np.int64)
+        else:
+            r, p, code = np.concatenate(rows), np.concatenate(pos), np.concatenate(codes)
+            o = np.lexsort((p, rowv[r]))
+            r, p, code = r[o], p[o], code[o]
+            dx = ln[base_cols].iloc[r].reset_index(drop=True)
+            dx["service_date"] = min_date[cc[r]]
+            dx["charge"] = total[cc[r]]
+            dx["code"] = code
+            dx["position"] = p
+        dx = dx.reset_index(drop=True)
+        dx["line_number"] = pd.array([pd.NA] * len(dx), dtype="Int64")
+        dx["procedure_code"] = None
+        return dx
 
     def sorted_modifiers(self, over: str) -> pd.DataFrame:
         """Modifiers of each row in sorted order (_m1.._m4): the same set in any order compares equal."""
@@ -183,7 +236,12 @@ class Context:
         return self._joins[key]
 
     def lookup(self, over: str, lk: Lookup) -> Joined:
-        """Left-join every row of a frame with the table version in effect on its date."""
+        """Left-join every row of a frame with the table version in effect on its date.
+
+        A row's result depends only on its key values, its date (for ``dated_by``) and the
+        version in effect; claim lines repeat a few hundred codes, so the join runs once per
+        distinct (keys, date, version) and is spread to the rows with one take.
+        """
         key = (over, lk)
         if key in self._joins:
             return self._joins[key]
@@ -194,11 +252,62 @@ class Context:
         checked = vids.notna().to_numpy()
         if lk.optional and not checked.any():
             checked = np.ones(n, dtype=bool)  # no such table: every row uses the rule's defaults
+        for vid, cnt in pd.Series(vids[checked & vids.notna().to_numpy()]).value_counts(sort=False).items():
+            self.note_version(lk.table, vid, int(cnt))
+        reps, spread = self._lookup_classes(over, lk, vids)
+        if reps is None:
+            joined = Joined(self._lookup_rows(frame, lk, vids, checked), checked, dates[~checked])
+        else:
+            sub = frame.iloc[reps].reset_index(drop=True)
+            ref = self._lookup_rows(sub, lk, vids.iloc[reps].reset_index(drop=True), checked[reps])
+            joined = Joined(ref, checked, dates[~checked], spread)
+        self._joins[key] = joined
+        return joined
+
+    def _lookup_classes(self, over: str, lk: Lookup, vids: pd.Series):
+        """Rows that share keys, version (and date, for dated tables): (representative rows, row -> class).
+
+        (None, None) when the rows are too varied to gain, or a table key is empty (a join could
+        then match empty keys, which this grouping would not tell apart).
+        """
+        frame = self.frame(over)
+        n = len(frame)
+        if n < 1024 or not vids.notna().any():
+            return None, None
+        left_cols = [a for a, _ in lk.on]
+        right_cols = [b for _, b in lk.on]
+        if any(c not in frame.columns for c in left_cols):
+            return None, None  # _lookup_rows raises the error
+        for vid in pd.unique(vids.dropna()):
+            table = self.filtered_table(lk.table, vid, lk.where, f"lookup of {lk.table}")
+            if any(c not in table.columns for c in right_cols):
+                return None, None
+            if table[right_cols].isna().to_numpy().any():
+                return None, None
+        parts = []
+        for c in left_cols + (["service_date"] if lk.dated_by is not None else []):
+            codes, uniques = self.codes(over, c)
+            parts.append((np.where(codes < 0, len(uniques), codes), len(uniques) + 1))  # empty = one more value
+        vcodes, vuniq = pd.factorize(vids, use_na_sentinel=False)
+        parts.append((vcodes.astype(np.int64), len(vuniq)))
+        cls = combine_codes(parts)
+        k = int(cls.max()) + 1
+        if k > n // 2:
+            return None, None
+        first = np.full(k, n, dtype=np.int64)
+        np.minimum.at(first, cls, np.arange(n))
+        order = np.argsort(first, kind="stable")  # classes in order of their first row
+        reps = first[order]
+        where = np.empty(k, dtype=np.int64)
+        where[order] = np.arange(k)
+        return reps, where[cls]
+
+    def _lookup_rows(self, frame: pd.DataFrame, lk: Lookup, vids: pd.Series, checked: np.ndarray) -> pd.DataFrame:
+        n = len(frame)
         pieces: list[pd.DataFrame] = []
         for vid in pd.unique(vids[checked & vids.notna().to_numpy()]):  # optional table absent: no versions
             rows = np.flatnonzero((vids == vid).to_numpy())
             table = self.filtered_table(lk.table, vid, lk.where, f"lookup of {lk.table}")
-            self.note_version(lk.table, vid, len(rows))
             pieces.append(_join_rows(frame, rows, table, lk, vid))
         cols = None
         if pieces:
@@ -219,9 +328,7 @@ class Context:
         ref["found"] = pd.array(ref.get("found", pd.Series(False, index=ref.index)).fillna(False).astype(bool),
                                 dtype="boolean")
         ref.loc[~checked, "found"] = pd.NA
-        joined = Joined(ref, checked, dates[~checked])
-        self._joins[key] = joined
-        return joined
+        return ref
 
 
 def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: Lookup, vid: str) -> pd.DataFrame:

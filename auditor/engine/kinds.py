@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditor.engine.context import Context, in_windows
+from auditor.engine.context import Context, Joined, in_windows
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
-from auditor.rules.expr import Func
+from auditor.rules.expr import MULTI_COLUMNS, Func, columns_used
 from auditor.rules.model import Rule
 
 
@@ -79,15 +79,42 @@ def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
     return ok
 
 
-def _take(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _take(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+    if isinstance(frame, Joined):  # a reference join held per distinct key: pick without building it
+        return frame.take(rows, columns)
+    if columns is not None:
+        frame = frame[columns]
     return frame.iloc[rows].reset_index(drop=True)
+
+
+def env_columns(rule: Rule, frame: pd.DataFrame, ns: str | None, keep: tuple[str, ...] = ()) -> list[str]:
+    """The columns of `frame` that a rule's condition, message, evidence and subject read in namespace `ns`.
+
+    Taking only these (instead of every column of a million-row frame) is most of the cost of a
+    line rule; names the frame lacks stay absent, so errors and ``__raw`` defaults are unchanged.
+    """
+    names: set[str] = set(keep)
+    parts = [rule.when, *rule.message_parts, *rule.evidence_parts]
+    for node in parts:
+        if node is None or isinstance(node, str):
+            continue
+        names |= {name for cns, name in columns_used(node) if cns == ns}
+    if ns is None and rule.subject:
+        names.add(rule.subject)
+    wanted = set(names)
+    for name in names:
+        wanted.add(name + "__raw")
+        wanted.update(MULTI_COLUMNS.get(name, ()))
+        if name == "diagnoses":
+            wanted.add("code")
+    return [c for c in frame.columns if c in wanted]
 
 
 def _lookups(rule: Rule, ctx: Context, ok: np.ndarray, over: str):
     refs, checked, missing = {}, np.ones(len(ok), dtype=bool), {}
     for lk in rule.lookups:
         j = ctx.lookup(over, lk)
-        refs[lk.alias] = j.ref
+        refs[lk.alias] = j  # a Joined: _take picks rows from it; as a frame it is j.ref
         checked &= j.checked
         if (ok & ~j.checked).any():
             missing[lk.table] = ctx.frame(over)["service_date"][ok & ~j.checked]
@@ -99,7 +126,8 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
     ok = applicable(rule, ctx)
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     todo = np.flatnonzero(ok & checked)
-    sub = {None: _take(frame, todo), **{a: _take(r, todo) for a, r in refs.items()}}
+    sub = {None: _take(frame, todo, env_columns(rule, frame, None)),
+           **{a: _take(r, todo, env_columns(rule, r, a, ("found", "_version"))) for a, r in refs.items()}}
     env = Env(sub, len(todo), ctx.as_of, rule.id)
     hit = mask(rule.when, env)
     rows = todo[hit]
@@ -357,11 +385,22 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
 
 
 def _joined_list(values: pd.Series, by: np.ndarray, limit: int = 8) -> pd.Series:
-    """Sorted distinct values per group as text ('A, B, C'), at most `limit` then ' …'."""
-    def fmt(s: pd.Series) -> str:
-        u = sorted(map(str, pd.unique(s.dropna())))
-        return ", ".join(u[:limit]) + (" …" if len(u) > limit else "")
-    return values.groupby(by).agg(fmt)
+    """Sorted distinct values per group as text ('A, B, C'), at most `limit` then ' …' (vectorized)."""
+    df = pd.DataFrame({"g": np.asarray(by), "v": values.to_numpy(dtype=object)})
+    df = df[pd.notna(df["v"]).to_numpy()]
+    if df.empty:
+        return pd.Series([], dtype=object)
+    df["v"] = df["v"].astype(str)
+    df = df.drop_duplicates().sort_values(["g", "v"], kind="stable")
+    size = df.groupby("g", sort=True).size()
+    df["k"] = df.groupby("g", sort=False).cumcount().to_numpy()
+    wide = df[df["k"] < limit].pivot(index="g", columns="k", values="v").reindex(size.index)
+    text = wide[0].astype(object)
+    for k in wide.columns[1:]:
+        col = wide[k]
+        text = text.where(col.isna(), text + ", " + col.fillna(""))
+    more = (size > limit).to_numpy()
+    return text.where(~more, text + " …")
 
 
 def eval_requires(rule: Rule, ctx: Context) -> Hits:
@@ -427,7 +466,7 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
         entries = _joined_list(mm[join.right], mm["_a"].to_numpy())
         first = mm.drop_duplicates("_a").set_index("_a").loc[bad]
         ref = first[[c for c in table.columns]].reset_index(drop=True)
-        ref[join.right + "_list"] = entries.loc[bad].to_numpy()
+        ref[join.right + "_list"] = entries.reindex(bad).fillna("").to_numpy()
         pp = p[np.isin(p["_g"].to_numpy(), ga[bad])]
         in_scope_codes = _joined_list(pp["_pk"], pp["_g"].to_numpy())
         ref["partner_list"] = in_scope_codes.reindex(ga[bad]).fillna("").to_numpy()

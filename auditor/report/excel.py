@@ -52,20 +52,40 @@ def write_xlsx(model_or_result, path: str | os.PathLike, *, max_sheet_rows: int 
         model = build_model(model_or_result)
     wb = Workbook(write_only=True)
     extras = [s for s in model.get("extra_sections", []) if s["kind"] != "text" and s["columns"]]
-    _summary_sheet(wb, model, _pages(len(model["findings"]["rows"]), max_sheet_rows), max_sheet_rows)
-    for s in extras:
-        if s["position"] == "top":
-            _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
-    _table_sheet(wb, "Findings", model["findings"], max_sheet_rows)
-    _table_sheet(wb, "By rule", model["by_rule"], max_sheet_rows)
-    _table_sheet(wb, "By provider", model["by_provider"], max_sheet_rows)
-    _table_sheet(wb, "Coverage", model["coverage"], max_sheet_rows)
-    _provenance_sheet(wb, model)
-    for s in extras:
-        if s["position"] != "top":
-            _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    try:
+        _summary_sheet(wb, model, _pages(len(model["findings"]["rows"]), max_sheet_rows), max_sheet_rows)
+        for s in extras:
+            if s["position"] == "top":
+                _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
+        _table_sheet(wb, "Findings", model["findings"], max_sheet_rows)
+        _table_sheet(wb, "By rule", model["by_rule"], max_sheet_rows)
+        _table_sheet(wb, "By provider", model["by_provider"], max_sheet_rows)
+        _table_sheet(wb, "Coverage", model["coverage"], max_sheet_rows)
+        _provenance_sheet(wb, model)
+        for s in extras:
+            if s["position"] != "top":
+                _table_sheet(wb, s["title"], s, max_sheet_rows, chart=_chart_of(s))
+        with atomic_path(path) as tmp:
+            wb.save(tmp)
+    except BaseException:
+        _discard(wb)
+        raise
+
+
+def _discard(wb) -> None:
+    """Close the write-only sheets of a workbook that will not be saved and delete their temporary
+    files: openpyxl deletes them on save or at exit only (a long-running server would collect them)."""
+    for ws in wb.worksheets:
+        writer = ws._writer   # created at the sheet's first row
+        if writer is None:
+            continue
+        try:
+            if not ws.closed:
+                ws.close()
+            if os.path.exists(writer.out):
+                writer.cleanup()
+        except Exception:   # deleted at exit then
+            pass
 
 
 # --- cells ---------------------------------------------------------------------------------------
@@ -74,7 +94,7 @@ def _text(ws, s: str):
     """A text cell's value: formula neutralised (excel_text), line breaks as LF. Text openpyxl would
     type as an error value ("#N/A") becomes an explicit string cell."""
     s = excel_text(s)
-    if "\r" in s:   # the XML writer emits a bare CR, which every XML parser reads back as LF: say so
+    if "\r" in s:   # openpyxl writes a CR bare, and XML reads a bare CR as LF: store what is read
         s = s.replace("\r\n", "\n").replace("\r", "\n")
     if s[:1] == "#" and s in ERROR_CODES:
         c = WriteOnlyCell(ws, s)

@@ -412,7 +412,11 @@ def load_rules(dirs: list[Path] | None = None, include_default: bool = True) -> 
     for d in folders:
         if not d.is_dir():
             raise RuleError("rule folder not found", str(d))
-    lists = load_lists(folders)
+    try:  # the shipped pack's named lists are available to every rule folder; a folder may redefine them
+        base = [] if include_default else [default_rules_dir()]
+    except RuleError:
+        base = []
+    lists = load_lists(base + folders)
     by_id: dict[str, list[Rule]] = {}
     origin: dict[str, Path] = {}
     for folder in folders:

@@ -34,7 +34,7 @@ class Verdict:
 
     def as_dict(self, with_findings: bool = True) -> dict:
         out = {"claim_id": self.claim_id, "verdict": self.verdict, "lines": self.lines,
-               "total_charge": round(self.total_charge, 2), "counts": dict(self.counts),
+               "total_charge": _finite(round(self.total_charge, 2)), "counts": dict(self.counts),
                "rule_ids": list(self.rule_ids), "reasons": [dict(r) for r in self.reasons]}
         if with_findings:
             out["findings"] = [jsonable(f) for f in self.findings]
@@ -104,17 +104,20 @@ def summary(verdicts: list[Verdict]) -> dict[str, int]:
     return counts
 
 
+def _finite(v):
+    """JSON has no NaN or infinity: such a number (e.g. a charge of 'inf' in the file) is null."""
+    return v if not isinstance(v, float) or math.isfinite(v) else None
+
+
 def jsonable(f: dict) -> dict:
-    """A finding dict with plain JSON values (dates as YYYY-MM-DD, NaN as null)."""
+    """A finding dict with plain JSON values (dates as YYYY-MM-DD, NaN and infinity as null)."""
     out = {}
     for k, v in f.items():
         if isinstance(v, (datetime, date)):
             v = v.strftime("%Y-%m-%d")
-        elif isinstance(v, float) and v != v:
-            v = None
         elif hasattr(v, "item") and not isinstance(v, (str, bytes)):
             v = v.item()
-        out[k] = v
+        out[k] = _finite(v)
     return out
 
 
@@ -141,7 +144,7 @@ def write_verdicts(verdicts: list[Verdict], out_dir: str | os.PathLike, extra: d
     csv_path, json_path = out / "verdicts.csv", out / "verdicts.json"
     _atomic_text(csv_path, buf.getvalue())
     doc = {"summary": summary(verdicts), **(extra or {}), "claims": [v.as_dict() for v in verdicts]}
-    _atomic_text(json_path, json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n")
+    _atomic_text(json_path, json.dumps(doc, indent=1, ensure_ascii=False, default=str, allow_nan=False) + "\n")
     return {"csv": csv_path, "json": json_path}
 
 

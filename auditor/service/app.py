@@ -206,6 +206,8 @@ def create_app(*, scrubber: Scrubber | None = None, **settings) -> FastAPI:
                 doc = json.loads(body)
             except (ValueError, RecursionError) as exc:
                 raise HTTPException(400, f"the body is not valid JSON: {str(exc)[:200]}") from None
+            if not isinstance(doc, dict):
+                raise HTTPException(422, 'the body must be a JSON object: {"lines": [{...}, ...]}')
             try:
                 req = ScrubRequest.model_validate(doc)
             except ValidationError as exc:

@@ -194,6 +194,27 @@ def test_odd_values(tmp_path):
     assert all(c.font.b for c in ws[1])                                # bold header
 
 
+def test_failed_write_leaves_no_files(tmp_path, monkeypatch):
+    import os
+
+    from openpyxl.worksheet import _writer
+
+    from auditor.report import excel
+
+    made = []                                                         # openpyxl's files of the sheets
+    real = _writer.create_temporary_file
+    monkeypatch.setattr(_writer, "create_temporary_file", lambda *a: made.append(real(*a)) or made[-1])
+
+    def fail(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(excel, "_provenance_sheet", fail)             # after the table sheets
+    with pytest.raises(RuntimeError):
+        write_xlsx(build_model(make_result(n_claims=40)), tmp_path / "f.xlsx")
+    assert list(tmp_path.iterdir()) == []
+    assert made and not any(os.path.exists(p) for p in made)
+
+
 def test_extra_chart_sheets(tmp_path):
     from markupsafe import Markup
 

@@ -112,3 +112,15 @@ def test_input_rules_skipped_by_example_runner(util_rules):
 
     res = run_examples(util_rules)
     assert all(r.passed and "skipped" in r.detail for r in res) and len(res) == 4
+
+
+def test_charts_escape_labels():
+    from auditor.review.svg import paired_bars, strip_plot
+
+    evil = '<script>alert("x")</script>&'
+    svg = strip_plot([{"label": evil, "value": 0.9, "volume": 50, "tested": True, "flagged": True},
+                      {"label": "1234567893", "value": 0.2, "volume": 50, "tested": True, "flagged": False}],
+                     title=evil, value_format=lambda v: f"{v:.0%}", peer_value=0.3)
+    bars = paired_bars([evil, "99215"], [0.5, 0.2], [0.1, 0.3], title=evil, names=(evil, "peers"))
+    for out in (str(svg), str(bars)):
+        assert "<script" not in out and "&lt;script&gt;" in out and out.startswith("<svg")

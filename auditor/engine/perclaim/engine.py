@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from auditor.engine.batch import coverage_row
+from auditor.engine.batch import _version_text, coverage_row
 from auditor.engine.perclaim.index import RefIndex
 from auditor.engine.perclaim.kinds import PLANNERS, CompiledRule, Hit, Plan, Unit
 from auditor.engine.perclaim.rows import rows_from_frame
@@ -60,49 +60,50 @@ def member_units(rows: list[dict]) -> list[list[dict]]:
 
 
 class Coverage:
-    """What each rule checked, summed over units (the coverage table of the reports)."""
+    """What each rule checked (the coverage table of the reports), summed over units.
+
+    Counts add up per rule *variant* across units; variants of one rule are then combined with
+    max (for_each variants check the same lines), as the batch engine does over the whole file.
+    """
 
     def __init__(self):
-        self.acc: dict[str, list] = {}
+        self.acc: dict[tuple, list] = {}   # (rule id, variant) -> [rule, applicable, not checked, missing, inputs]
 
     def add_unit(self, plans: list[Plan]) -> None:
-        per_unit: dict[str, list] = {}
         for p in plans:
             rule = p.rule.rule
-            u = per_unit.setdefault(rule.id, [rule, 0, 0, {}, {}])
+            acc = self.acc.setdefault((rule.id, rule.variant), [rule, 0, 0, {}, {}])
             # rows left out for an empty required input were not checked: they count as applicable
             extra = p.inputs.get("_rows", 0)
-            u[1] = max(u[1], p.applicable + extra)  # for_each variants check the same lines: count them once
-            u[2] = max(u[2], p.not_checked + extra)
+            acc[1] += p.applicable + extra
+            acc[2] += p.not_checked + extra
             for k, v in p.missing.items():
-                u[3].setdefault(k, []).extend(v)
-            for k, v in p.inputs.items():
-                u[4][k] = (u[4].get(k, set()) | v) if k == "_claim_ids" else max(u[4].get(k, 0), v)
-        for rid, (rule, a, nc, miss, inputs) in per_unit.items():
-            acc = self.acc.setdefault(rid, [rule, 0, 0, {}, {}])
-            acc[1] += a
-            acc[2] += nc
-            for k, v in miss.items():
                 acc[3].setdefault(k, []).extend(v)
-            for k, v in inputs.items():
+            for k, v in p.inputs.items():
                 acc[4][k] = (acc[4].get(k, set()) | v) if k == "_claim_ids" else acc[4].get(k, 0) + v
 
     def add_input(self, rule: Rule, lines: int) -> None:
-        self.acc.setdefault(rule.id, [rule, 0, 0, {}, {}])[1] += lines
+        self.acc.setdefault((rule.id, rule.variant), [rule, 0, 0, {}, {}])[1] += lines
 
     def frame(self, store, rules: list[Rule]) -> pd.DataFrame:
+        by_id: dict[str, list] = {}
+        for (rid, _variant), (rule, a, nc, miss, inputs) in self.acc.items():
+            c = by_id.setdefault(rid, [rule, 0, 0, {}, {}])
+            c[1], c[2] = max(c[1], a), max(c[2], nc)
+            for k, v in miss.items():
+                c[3].setdefault(k, []).extend(v)
+            for k, v in inputs.items():
+                c[4][k] = (c[4].get(k, set()) | v) if k == "_claim_ids" else max(c[4].get(k, 0), v)
         rows = []
-        seen = set()
         for r in rules:
-            if r.id in seen:
+            if r.id in {row["rule_id"] for row in rows}:
                 continue
-            seen.add(r.id)
-            rule, a, nc, miss, inputs = self.acc.get(r.id, [r, 0, 0, {}, {}])
+            rule, a, nc, miss, inputs = by_id.get(r.id, [r, 0, 0, {}, {}])
             missing = {k: pd.Series(pd.to_datetime(v)) for k, v in miss.items()}
-            inputs = {k: v for k, v in inputs.items() if k != "_claim_ids"}
-            if inputs:
-                inputs["_claims"] = len(self.acc[r.id][4].get("_claim_ids", ()))
-            rows.append(coverage_row(rule, a, nc, missing, store, inputs))
+            lacking = {k: v for k, v in inputs.items() if k != "_claim_ids"}
+            if lacking:
+                lacking["_claims"] = len(inputs.get("_claim_ids", ()))
+            rows.append(coverage_row(rule, a, nc, missing, store, lacking))
         return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
@@ -145,13 +146,10 @@ class PythonEngine:
             reference = rule.reference
             if cr.evidence is not None:
                 reference += " | " + cr.evidence(env)
-            ref = env.get("ref")
-            if ref is None or "_version" not in ref:
-                # a rule without a join: the first lookup's table version (e.g. a pair rule's side lookup)
-                ref = next((env[lk.alias] for lk in rule.lookups if lk.alias in env), None)
-            if ref is not None and "_version" in ref:
+            ref, kind = _versioned_ref(rule, env)
+            if ref is not None:
                 v = ref["_version"]
-                reference += " | " + cr.tables + " version " + ("" if v is None else str(v))
+                reference += " | " + ("" if v is None else _version_text(kind, v))
             own = env.get(None)
             if rule.subject and own is not None and rule.subject in own:
                 subject = subject_text(own[rule.subject])
@@ -169,7 +167,8 @@ class PythonEngine:
                 "member_id": base["member_id"], "billing_npi": base["billing_npi"],
                 "rendering_npi": base["rendering_npi"], "service_date": base["service_date"],
                 "procedure_code": None if claim_level else base["procedure_code"],
-                "message": cr.message(env), "amount_at_risk": base["charge"], "reference": reference,
+                "message": cr.message(env), "reference": reference,
+                "amount_at_risk": None if base["charge"] is None else max(base["charge"], 0.0),
                 "fingerprint": fingerprint(rule.id, base["claim_id"], line, related, subject),
                 "source_file": base["source_file"],
             })
@@ -242,6 +241,21 @@ class PythonEngine:
 
     def close(self) -> None:
         """Release engine resources (nothing to release for the Python engine)."""
+
+
+def _versioned_ref(rule: Rule, env: dict):
+    """The namespace whose table row explains the finding, and its table kind (batch._versioned_ref)."""
+    cands = []
+    if rule.join is not None:
+        cands.append(("ref", rule.join.table))
+    if rule.kind == "frequency" and rule.table:
+        cands.append(("ref", rule.table))
+    cands += [(lk.alias, lk.table) for lk in rule.lookups]
+    for alias, kind in cands:
+        row = env.get(alias)
+        if row is not None and "_version" in row:
+            return row, kind
+    return None, None
 
 
 def _missing(v) -> bool:

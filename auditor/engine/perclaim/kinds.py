@@ -16,7 +16,6 @@ from datetime import date
 from typing import Callable
 
 from auditor.claims.columns import DX_COLUMNS
-from auditor.engine.batch import table_label
 from auditor.engine.context import DX_FRAME_COLUMNS
 from auditor.engine.perclaim.index import RefIndex, day, frequency_lookup
 from auditor.engine.perclaim.values import TODAY, Compiler, truth
@@ -72,7 +71,6 @@ class CompiledRule:
                          for name, node in rule.measures.items()}
         self.message = c.template(rule.message_parts)
         self.evidence = c.template(rule.evidence_parts) if rule.evidence else None
-        self.tables = ", ".join(table_label(t) for t in rule.needs) or "reference data"
 
 
 # -- the unit: the lines evaluated together ---------------------------------------------------------

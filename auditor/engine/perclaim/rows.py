@@ -28,6 +28,8 @@ _CLAIM_TYPE = {"PROFESSIONAL": "professional", "P": "professional", "837P": "pro
                "INSTITUTIONAL": "institutional", "I": "institutional", "837I": "institutional"}
 _UPPER = set(MODIFIER_COLUMNS) | set(DX_COLUMNS) | {"procedure_code", "type_of_bill", "revenue_code"}
 _MONEY_CHARS = re.compile(r"[$,\s]")
+# commas only as thousands separators ("1,250.00"); "125,00" is ambiguous and reported, not guessed
+_THOUSANDS = re.compile(r"[-+]?\$?[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _INF = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
         "+infinity": math.inf, "-infinity": -math.inf}
@@ -50,7 +52,7 @@ def text(v) -> str | None:
 
 def parse_number(t: str | None) -> float | None:
     """Text -> float as ``pd.to_numeric`` reads it after removing '$', ',' and blanks; None if it does not."""
-    if t is None:
+    if t is None or ("," in t and not _THOUSANDS.fullmatch(t)):
         return None
     s = _MONEY_CHARS.sub("", t)
     if _NUMBER.fullmatch(s):
