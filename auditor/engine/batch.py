@@ -86,7 +86,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     if ref is not None:
         vids = ref["_version"].astype(object)
         text = {v: _version_text(kind, v) for v in pd.unique(vids.dropna())}
-        reference = reference + " | " + vids.map(text).fillna("").astype(str)
+        reference = reference + " | " + vids.map(text).astype(object).where(vids.notna(), "").astype(str)
     related = pd.array([pd.NA] * n, dtype="Int64")
     if hits.related is not None:
         rel = np.asarray(hits.related)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -80,6 +82,7 @@ class Context:
         self._dx: pd.DataFrame | None = None
         self._gids: dict = {}
         self._codes: dict = {}
+        self.scopes: dict = {}  # (id(rule), over) -> (rule, rows in scope), see kinds.in_scope
         self._joins: dict = {}
         self._modkey: pd.Series | None = None
         self.versions_used: dict[tuple[str, str], int] = {}
@@ -387,6 +390,34 @@ def in_windows(rows: pd.DataFrame, dates, windows) -> np.ndarray:
         e, x = rows[eff].to_numpy(), rows[dele].to_numpy()
         ok &= np.asarray((pd.isna(e) | (e <= d)) & (pd.isna(x) | (d <= x)), dtype=bool)
     return ok
+
+
+_TABLE_CODES: dict[int, tuple] = {}  # id(table) -> (weak reference to the table, {column: codes})
+
+
+def table_codes(table: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """A reference table's column as (int64 code per row, -1 = empty; distinct values as objects).
+
+    Cached with the table object, so a store's cached table (a 1M-row PTP file) is encoded once
+    per process, not once per run or per rule.
+    """
+    entry = _TABLE_CODES.get(id(table))
+    if entry is None or entry[0]() is not table:
+        key = id(table)
+        entry = (weakref.ref(table, lambda _ref, key=key: _TABLE_CODES.pop(key, None)), {})
+        _TABLE_CODES[key] = entry
+    cache = entry[1]
+    if col not in cache:
+        codes, uniques = pd.factorize(table[col])
+        cache[col] = (codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
+    return cache[col]
+
+
+def table_keys(table: pd.DataFrame, col: str, universe: pd.Index) -> np.ndarray:
+    """Position of each table row's `col` value in `universe` (object Index), -1 where absent."""
+    codes, uniques = table_codes(table, col)
+    pos = universe.get_indexer(pd.Index(uniques, dtype=object)).astype(np.int64)
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1)
 
 
 def combine_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditor.engine.context import Context, Joined, in_windows
+from auditor.engine.context import Context, Joined, in_windows, table_keys
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Func, columns_used
@@ -64,11 +64,16 @@ def missing_inputs(rule: Rule, ctx: Context) -> dict[str, int]:
 
 def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
     """Rows the rule applies to: claim type, the rule's effective dates, its `where` filter."""
-    frame = ctx.frame(over or rule.over)
+    over = over or rule.over
+    key = (id(rule), over)
+    if key in ctx.scopes:  # asked again for coverage and required inputs: computed once per rule
+        return ctx.scopes[key][1].copy()
+    frame = ctx.frame(over)
     n = len(frame)
     ok = np.ones(n, dtype=bool)
     if rule.applies_to != "all":
-        ok &= (frame["claim_type"] == rule.applies_to).to_numpy()
+        codes, uniques = ctx.codes(over, "claim_type")  # compare the few distinct values, not every row
+        ok &= np.append(np.asarray(uniques == rule.applies_to, dtype=bool), False)[codes]
     d = frame["service_date"]
     if rule.effective_from is not None:
         ok &= (d >= pd.Timestamp(rule.effective_from)).to_numpy(dtype=bool, na_value=False)
@@ -76,7 +81,8 @@ def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
         ok &= (d <= pd.Timestamp(rule.effective_to)).to_numpy(dtype=bool, na_value=False)
     if rule.where is not None and ok.any():
         ok &= mask(rule.where, Env({None: frame}, n, ctx.as_of, rule.id))
-    return ok
+    ctx.scopes[key] = (rule, ok)  # the rule is kept so its id stays unique while cached
+    return ok.copy()
 
 
 def _take(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
@@ -152,8 +158,131 @@ def _prefixes(frame_rows: np.ndarray, codes: pd.Series) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"_r": [], "_k": []})
 
 
+def _side_entries(rows: np.ndarray, ids_by_length: list[np.ndarray], row_code: np.ndarray,
+                  wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frame row, key id) entries of one side, in the order the row-by-row join lists them.
+
+    ``ids_by_length``: per prefix length (or one entry for exact codes), the key id of each distinct
+    code (-1 = none); only ids in ``wanted`` (a table's column) are kept: the others cannot match.
+    """
+    out_r, out_k = [], []
+    code = row_code[rows]
+    ok_code = code >= 0
+    for ids in ids_by_length:
+        k = np.where(ok_code, ids[np.maximum(code, 0)], -1)
+        keep = k >= 0
+        keep[keep] = wanted[k[keep]]
+        out_r.append(rows[keep])
+        out_k.append(k[keep])
+    if not out_r:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_r), np.concatenate(out_k)
+
+
+def _pair_keys(ctx: Context, over: str, key: str, match: str):
+    """Integer keys for a pair join: (per-length id arrays over the frame's distinct codes, key universe, row codes).
+
+    Exact: the key of a row is its code. Prefix: each code's prefixes of 3-7 characters (as
+    ``_prefixes``), numbered once over the distinct codes instead of per row.
+    """
+    row_code, uniques = ctx.codes(over, key)
+    if match != "prefix":
+        return [np.arange(len(uniques), dtype=np.int64)], pd.Index(uniques, dtype=object), row_code
+    txt = pd.Series(uniques, dtype=object).astype(str)
+    lens = txt.str.len().to_numpy()
+    by_len, texts = [], []
+    for length in range(3, 8):
+        keep = lens >= length
+        pre = txt.str.slice(0, length).to_numpy(dtype=object)
+        by_len.append((keep, pre))
+        texts.append(pre[keep])
+    universe = pd.Index(pd.unique(np.concatenate(texts)) if texts else np.array([], dtype=object), dtype=object)
+    ids = []
+    for keep, pre in by_len:
+        if keep.any():  # lengths no code reaches add no entries (as _prefixes)
+            ids.append(np.where(keep, universe.get_indexer(pre), -1).astype(np.int64))
+    return ids, universe, row_code
+
+
 def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.ndarray, b_rows: np.ndarray,
                      ga: np.ndarray, gb: np.ndarray, missing: dict) -> pd.DataFrame:
+    """Pairs (a, b) in one scope group whose keys are a table row's (left, right); returns _a, _b, _t, _v.
+
+    Codes are integers (the frame's distinct codes, numbered once per run); only rows whose code
+    is in the table take part, and the pairs come out in the order of the row-by-row join
+    (``_pairs_via_table_rows``), which stays the reference and the fallback.
+    """
+    join = rule.join
+    key = rule.default_key
+    vids = ctx.version_ids(join.table, frame["service_date"].iloc[b_rows].reset_index(drop=True))
+    has = vids.notna().to_numpy()
+    versions = pd.unique(vids[has])
+    for vid in versions:
+        table = ctx.table(join.table, vid)
+        if join.where is not None:
+            table = ctx.filtered_table(join.table, vid, join.where, rule.id)
+        cols = [join.left, join.right]
+        if any(c not in table.columns for c in cols) or table[cols].isna().to_numpy().any() \
+                or any(c not in table.columns for w in join.windows for c in w):
+            return _pairs_via_table_rows(rule, ctx, frame, a_rows, b_rows, ga, gb, missing)
+    if (~has).any():
+        missing[join.table] = frame["service_date"].iloc[b_rows[~has]]
+    ids, universe, row_code = _pair_keys(ctx, rule.over, key, join.match)
+    nk = len(universe)
+    gpos = np.full(len(frame), -1, dtype=np.int64)
+    out = []
+    for vid in versions:
+        table = ctx.table(join.table, vid)
+        bsel = b_rows[(vids == vid).to_numpy()]
+        ctx.note_version(join.table, vid, len(bsel))
+        if join.where is not None:
+            table = ctx.filtered_table(join.table, vid, join.where, rule.id)
+        ta = table_keys(table, join.left, universe)
+        tb = table_keys(table, join.right, universe)
+        tkeep = (ta >= 0) & (tb >= 0)
+        t_idx = np.flatnonzero(tkeep)
+        if not len(t_idx):
+            continue
+        ta, tb = ta[t_idx], tb[t_idx]
+        want_a = np.zeros(nk, dtype=bool)
+        want_a[ta] = True
+        want_b = np.zeros(nk, dtype=bool)
+        want_b[tb] = True
+        ar, ak = _side_entries(a_rows, ids, row_code, want_a)
+        br, bk = _side_entries(bsel, ids, row_code, want_b)
+        if not len(ar) or not len(br):
+            continue
+        gpos[a_rows] = ga
+        ag = gpos[ar]
+        gpos[b_rows] = gb
+        bg = gpos[br]
+        # Two ways to the same pairs; take the one with fewer intermediate rows.
+        per_key = np.bincount(ta, minlength=nk)
+        via_table = int(per_key[ak].sum())
+        ng = int(max(ag.max(initial=-1), bg.max(initial=-1))) + 1
+        via_groups = int((np.bincount(ag, minlength=ng) * np.bincount(bg, minlength=ng)).sum())
+        a = pd.DataFrame({"_pa": np.arange(len(ar)), "_ka": ak, "_g": ag})
+        b = pd.DataFrame({"_pb": np.arange(len(br)), "_kb": bk, "_g": bg})
+        t = pd.DataFrame({"_ka": ta, "_kb": tb, "_t": t_idx})
+        if via_table <= via_groups:
+            m = a.merge(t, on="_ka").merge(b, on=["_g", "_kb"])
+        else:
+            m = a.merge(b, on="_g").merge(t, on=["_ka", "_kb"])
+            m = m.iloc[np.lexsort((m["_pb"].to_numpy(), m["_t"].to_numpy(), m["_pa"].to_numpy()))]
+        m = pd.DataFrame({"_a": ar[m["_pa"].to_numpy()], "_b": br[m["_pb"].to_numpy()], "_t": m["_t"].to_numpy()})
+        m = m[m["_a"].to_numpy() != m["_b"].to_numpy()]
+        if join.dated_by is not None and len(m):
+            d = frame["service_date"].to_numpy()[m["_b"].to_numpy()]
+            wcols = list(dict.fromkeys(c for w in join.windows for c in w))
+            m = m[in_windows(table[wcols].iloc[m["_t"].to_numpy()].reset_index(drop=True), d, join.windows)]
+        m = m.drop_duplicates(["_a", "_b", "_t"])
+        m["_v"] = vid
+        out.append((vid, table, m[["_a", "_b", "_t", "_v"]].reset_index(drop=True)))
+    return out
+
+
+def _pairs_via_table_rows(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.ndarray, b_rows: np.ndarray,
+                          ga: np.ndarray, gb: np.ndarray, missing: dict) -> pd.DataFrame:
     """Pairs (a, b) in one scope group whose keys are a table row's (left, right); returns _a, _b, _t, _v."""
     join = rule.join
     key = rule.default_key

@@ -72,6 +72,34 @@ def to_bool(v, n: int) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(vals, na)
 
 
+def per_value(s: pd.Series, fn, min_rows: int = 4096):
+    """``fn(s)`` for an elementwise ``fn`` over text, computed once per distinct value.
+
+    Claim columns repeat few values (NPIs, codes, modifiers), so a regular expression or a
+    check digit runs over thousands of values instead of a million rows. ``fn`` receives one
+    representative row per distinct value (and one empty row if any) and returns a Series or
+    an ExtensionArray; the result is spread back and equals ``fn(s)``.
+    """
+    n = len(s)
+    if n < min_rows or s.dtype.kind in "iufbmM":
+        return fn(s)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    k = len(uniques)
+    if k > n // 2:
+        return fn(s)
+    na = codes < 0
+    at = np.flatnonzero(~na)
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, codes[at], at)
+    if na.any():
+        first = np.append(first, int(np.argmax(na)))
+        codes = np.where(na, k, codes)
+    res = fn(s.iloc[first].reset_index(drop=True))
+    if isinstance(res, pd.Series):
+        return res.iloc[codes].set_axis(s.index)
+    return res.take(codes)
+
+
 def _na_mask(s: pd.Series) -> np.ndarray:
     return s.isna().to_numpy()
 
@@ -96,12 +124,18 @@ def _isin(a, values: frozenset, n: int) -> pd.arrays.BooleanArray:
         nums = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
         res = s.isin(nums).to_numpy(dtype=bool, na_value=False)
     else:
-        res = s.isin([str(v) if not isinstance(v, str) else v for v in vals]).to_numpy(dtype=bool, na_value=False)
+        strs = [str(v) if not isinstance(v, str) else v for v in vals]
+        res = per_value(s, lambda x: x.isin(strs).to_numpy(dtype=bool, na_value=False))
+        res = np.asarray(res, dtype=bool)
     return pd.arrays.BooleanArray(res & ~na, na)
 
 
 def _luhn_npi(s: pd.Series) -> pd.arrays.BooleanArray:
     """NPI check: 10 digits, first 1 or 2, Luhn check digit over the prefix 80840 + first 9 digits."""
+    return per_value(s, _luhn_npi_values)
+
+
+def _luhn_npi_values(s: pd.Series) -> pd.arrays.BooleanArray:
     na = _na_mask(s)
     txt = s.astype(object).where(~na, "").astype(str)
     shape_ok = txt.str.fullmatch(r"[12]\d{9}").to_numpy(dtype=bool, na_value=False)
@@ -150,27 +184,37 @@ def _func(node: Func, env: Env):
         return _luhn_npi(as_series(evaluate(args[0], env), n))
     if name == "matches":
         s = as_series(evaluate(args[0], env), n)
-        na = _na_mask(s)
-        res = s.astype(object).where(~na, "").astype(str).str.fullmatch(args[1].value)
-        return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+        pattern = args[1].value
+
+        def _matches(s: pd.Series) -> pd.arrays.BooleanArray:
+            na = _na_mask(s)
+            res = s.astype(object).where(~na, "").astype(str).str.fullmatch(pattern)
+            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+
+        return per_value(s, _matches)
     if name == "startswith":
         s = as_series(evaluate(args[0], env), n)
-        na = _na_mask(s)
         prefixes = []
         for a in args[1:]:
             prefixes.extend(sorted(a.value) if isinstance(a.value, frozenset) else [a.value])
-        res = s.astype(object).where(~na, "").astype(str).str.startswith(tuple(str(p) for p in prefixes))
-        return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+        prefixes = tuple(str(p) for p in prefixes)
+
+        def _startswith(s: pd.Series) -> pd.arrays.BooleanArray:
+            na = _na_mask(s)
+            res = s.astype(object).where(~na, "").astype(str).str.startswith(prefixes)
+            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+
+        return per_value(s, _startswith)
     if name == "length":
         s = as_series(evaluate(args[0], env), n)
-        return s.astype(object).where(s.notna(), None).str.len().astype("Float64")
+        return per_value(s, lambda s: s.astype(object).where(s.notna(), None).str.len().astype("Float64"))
     if name == "upper":
         s = as_series(evaluate(args[0], env), n)
-        return s.astype(object).where(s.notna(), None).str.upper()
+        return per_value(s, lambda s: s.astype(object).where(s.notna(), None).str.upper())
     if name == "substr":
         s = as_series(evaluate(args[0], env), n)
         start, length = args[1].value, args[2].value
-        return s.astype(object).where(s.notna(), None).str.slice(start, start + length)
+        return per_value(s, lambda s: s.astype(object).where(s.notna(), None).str.slice(start, start + length))
     if name == "days_between":
         return _days(as_series(evaluate(args[0], env), n), as_series(evaluate(args[1], env), n))
     if name == "age_on":

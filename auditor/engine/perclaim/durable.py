@@ -65,9 +65,29 @@ def encode(v):
         if v != v:
             return None
         if v in (float("inf"), float("-inf")):
-            return 1e300 if v > 0 else -1e300  # beyond any real value, still orderable
+            v = 1e300 if v > 0 else -1e300  # beyond any real value, still orderable
+        text = repr(v)
+        if "e" in text or "E" in text:  # durable_rules' parser cannot read exponents: see facts_json
+            return _FIXED + format(Decimal(text), "f") + _FIXED
         return v
     return "s:" + str(v)
+
+
+_FIXED = "\x00"  # marks a number written out in full; no text value can hold it (text starts with "s:")
+_FIXED_JSON = re.compile(r'"\\u0000([-0-9.]+)\\u0000"')
+
+
+def facts_json(facts: list[dict]) -> str:
+    """The facts as JSON (the C encoder), numbers never in exponent notation."""
+    text = json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
+    return _FIXED_JSON.sub(r"\1", text) if "\\u0000" in text else text
+
+
+def literal(v):
+    """A rule literal as durable JSON (the definition is written by `dumps`, which fixes floats itself)."""
+    if isinstance(v, float) and v == v:
+        return max(min(v, 1e300), -1e300)
+    return encode(v)
 
 
 def _number(v: float) -> str:
@@ -211,7 +231,7 @@ class CompiledCondition:
             exists.append({"$ex": {oy[1]: 1}})
             other = ("field", oy[1])
         else:
-            other = encode(oy[1])
+            other = literal(oy[1])
         return _conj(exists + [_cmp_json(op, field, other)]), _conj(exists + [_cmp_json(_NEG[op], field, other)])
 
     def member(self, node: Op) -> tuple:
@@ -226,7 +246,7 @@ class CompiledCondition:
         alts = []
         for v in sorted(values, key=repr):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                alts.append(encode(v))
+                alts.append(literal(v))
             alts.append("s:" + (v if isinstance(v, str) else str(v)))
         alts = list(dict.fromkeys(alts))
         exists = {"$ex": {field: 1}}
@@ -236,30 +256,35 @@ class CompiledCondition:
 
 
 class _Ruleset:
-    """A durable_rules ruleset built from our JSON (not json.dumps: see ``dumps``), driven synchronously."""
+    """A durable_rules ruleset driven through its C API, synchronously.
 
-    def __init__(self, name: str, definition: dict, actions: dict):
+    durable.engine's Python driver builds a Closure and round-trips the state as JSON for every
+    action; here the action queue is read directly: each action names the rule that fired and
+    carries the fact, and nothing else is needed.
+    """
+
+    def __init__(self, name: str, definition: dict):
         import durable_rules_engine
-        from durable.engine import Promise, Ruleset
 
         self._engine = durable_rules_engine
-        self._name = name
         self.handle = durable_rules_engine.create_ruleset(name, dumps(definition))
-        # durable's Ruleset drives the action loop; it only needs these attributes
-        rs = Ruleset.__new__(Ruleset)
-        rs._name, rs._host, rs._handle, rs._definition = name, None, self.handle, definition
-        rs._actions = {k: Promise(f) for k, f in actions.items()}
-        self._rs = rs
 
-    def run(self, sid: str, facts_json: str) -> None:
-        result = self._engine.assert_facts(self.handle, facts_json)
+    def run(self, facts_json: str) -> list[tuple[str, str]]:
+        """Assert the facts; return (rule name, fact id) of every action, in the order they fired."""
+        engine = self._engine
+        result = engine.assert_facts(self.handle, facts_json)
         if result[0] in (1, 2):  # (never the fact text in messages: it holds claim data)
             raise RuntimeError("durable_rules did not take the facts: "
                                + ("a fact matched no rule" if result[0] == 1 else "a fact was already observed"))
-        error = []
-        self._rs.do_actions(result[1], lambda e, _state: error.append(e) if e else None)
-        if error:
-            raise error[0]
+        state = result[1]
+        fired = []
+        action = engine.start_action_for_state(self.handle, state)
+        message = action[1] if action else None
+        while message:
+            name, body = next(iter(json.loads(message).items()))
+            fired.append((name, body["m"]["id"]))
+            message = engine.complete_and_start_action(self.handle, state)
+        return fired
 
     def clear(self, sid: str, facts_json: str) -> None:
         try:
@@ -282,13 +307,12 @@ class DurableEngine(PythonEngine):
     def __init__(self, rules, store, as_of=None):
         super().__init__(rules, store, as_of)
         self._dlock = threading.Lock()
-        self._sink: list[tuple[int, str]] = []
         self._sids = itertools.count(1)
         self.fallbacks = 0  # units decided in Python because durable_rules refused the facts
         self.conditions: list[CompiledCondition | None] = []
         self.python_only: set[int] = set()  # rules durable cannot take (too many fields): decided in Python
         self.fact_group: dict[int, int] = {}  # line rules sharing one fact per row: rule -> group
-        definition, actions = {}, {}
+        definition: dict = {}
         groups: list[set] = []
         for k, cr in enumerate(self.compiled):
             kind = cr.rule.kind
@@ -317,24 +341,15 @@ class DurableEngine(PythonEngine):
                     self.fact_group[k] = len(groups) - 1
             if cond.json != _FALSE:
                 definition[f"r{k}"] = {"all": [{"m": cond.json}]}
-                actions[f"r{k}"] = self._action(k)
         # every fact matches this rule (on `_c`, never on `id`), so none is "not handled"
         definition["catch_all"] = {"all": [{"m": {"$ex": {"_c": 1}}}]}
-        actions["catch_all"] = lambda c: None
-        self._ruleset = _Ruleset(f"auditor_scrub_{next(_RUN_IDS)}", definition, actions)
+        self._ruleset = _Ruleset(f"auditor_scrub_{next(_RUN_IDS)}", definition)
 
     _lookup_ids: dict
 
     def _lookup_id(self, over, lk) -> int:
         ids = self.__dict__.setdefault("_lookup_ids", {})
         return ids.setdefault((over, lk), len(ids))
-
-    def _action(self, k: int):
-        sink = self._sink
-
-        def fired(c):
-            sink.append((k, c.m["id"]))
-        return fired
 
     def decide(self, plans: list[Plan]) -> list[list[bool]]:
         decided = [[False] * len(p.envs) for p in plans]
@@ -361,6 +376,8 @@ class DurableEngine(PythonEngine):
                     facts.append(fact)
                 fact[cond.gate] = True
                 for f, read in cond.cols.items():
+                    if f in fact:  # a row's column, already set by another rule sharing the fact
+                        continue
                     v = encode(read(env))
                     if v is not None:
                         fact[f] = v
@@ -372,22 +389,22 @@ class DurableEngine(PythonEngine):
                 owners.setdefault(fact["id"], {})[k] = i
         if not facts:
             return decided
-        text = "[" + ",".join(dumps(f) for f in facts) + "]"
+        text = facts_json(facts)
         with self._dlock:  # the C engine is not thread-safe; one unit at a time
-            self._sink.clear()
             try:
-                self._ruleset.run(sid, text)
-                fired = list(self._sink)
+                fired = self._ruleset.run(text)
             except RuntimeError as exc:  # should not happen; never lose findings over it
                 log.warning("durable engine: %s; this request was decided by the python engine", exc)
                 self.fallbacks += 1
                 return super().decide(plans)
             finally:
                 self._ruleset.clear(sid, text)
-        for k, fid in fired:
-            i = owners.get(fid, {}).get(k)
-            if i is not None:
-                decided[k][i] = True
+        for name, fid in fired:
+            if name != "catch_all":
+                k = int(name[1:])
+                i = owners.get(fid, {}).get(k)
+                if i is not None:
+                    decided[k][i] = True
         return decided
 
     @staticmethod

@@ -111,6 +111,7 @@ class LookupIndex(_Dated):
 
     def __init__(self, df: pd.DataFrame, lk: Lookup):
         self.table = Table(df)
+        self._rows: dict[int, dict] = {}
         right = [b for _, b in lk.on]
         for c in right:
             if c not in df.columns:
@@ -130,6 +131,13 @@ class LookupIndex(_Dated):
                 self.keys.setdefault(k, []).append(t)
             else:  # the last row of a key wins (drop_duplicates keep="last")
                 self.keys[k] = t
+
+    def ref_row(self, t: int, version: str) -> dict:
+        """The matched table row with ``found`` and ``_version`` (built once per row; read-only)."""
+        row = self._rows.get(t)
+        if row is None:
+            row = self._rows[t] = {**self.table.row(t), "found": True, "_version": version}
+        return row
 
     def find(self, key, d: date | None) -> int | None:
         hit = self.keys.get(key)
@@ -212,6 +220,7 @@ class RefIndex:
         self.lookups: dict[tuple[int, str], LookupIndex] = {}
         self.pairs: dict[tuple[int, str], PairIndex] = {}
         self.columns: dict[str, list[str]] = {}
+        self._null_rows: dict[tuple, dict] = {}
         for rule in rules:
             for lk in rule.lookups:
                 self._build_lookup(lk)
@@ -260,11 +269,18 @@ class RefIndex:
                 self.pairs[(jid, vid)] = _cached(df, spec, lambda: PairIndex(df, join))
 
     def null_row(self, kind: str, version: str | None, found) -> dict:
-        """A lookup row without a match: the table's columns empty (lenient if the kind has no data)."""
-        cols = self.columns.get(kind)
-        row = NullRow() if cols is None else dict.fromkeys(cols)
-        row["found"] = found
-        row["_version"] = version
+        """A lookup row without a match: the table's columns empty (lenient if the kind has no data).
+
+        Shared by every row without a match (engines only read reference rows).
+        """
+        key = (kind, version, found)
+        row = self._null_rows.get(key)
+        if row is None:
+            cols = self.columns.get(kind)
+            row = NullRow() if cols is None else dict.fromkeys(cols)
+            row["found"] = found
+            row["_version"] = version
+            self._null_rows[key] = row
         return row
 
 

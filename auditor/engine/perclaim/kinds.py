@@ -143,6 +143,12 @@ class Unit:
         forced = lk.optional and not any(checked)  # no such table: every row uses the rule's defaults
         if forced:
             checked = [True] * len(rows)
+        for a, _ in lk.on:
+            for r in rows:
+                if a not in r:
+                    raise RuleError(f"lookup: no column '{a}' to join '{lk.table}' on")
+        cols = [a for a, _ in lk.on]
+        single = cols[0] if len(cols) == 1 else None
         counts: dict = {}
         refs = []
         for r, vid in zip(rows, vids):
@@ -151,19 +157,10 @@ class Unit:
                 continue
             counts[vid] = counts.get(vid, 0) + 1
             index = self.refs.lookups[(lid, vid)]
-            keyval = tuple(r.get(a) for a, _ in lk.on) if len(lk.on) != 1 else r.get(lk.on[0][0])
-            for a, _ in lk.on:
-                if a not in r:
-                    raise RuleError(f"lookup: no column '{a}' to join '{lk.table}' on")
-            t = None if keyval is None or (isinstance(keyval, tuple) and None in keyval) \
+            keyval = r[single] if single is not None else tuple(r[a] for a in cols)
+            t = None if keyval is None or (single is None and None in keyval) \
                 else index.find(keyval, r["service_date"])
-            if t is None:
-                refs.append(self.refs.null_row(lk.table, vid, False))
-            else:
-                row = index.table.row(t)
-                row["found"] = True
-                row["_version"] = vid
-                refs.append(row)
+            refs.append(self.refs.null_row(lk.table, vid, False) if t is None else index.ref_row(t, vid))
         for vid, n in counts.items():
             self.note_version(lk.table, vid, n)
         self._lookups[key] = (refs, checked)
