@@ -52,10 +52,15 @@ _STR_COLS = [
 ]
 
 
+_EMPTY: pd.DataFrame | None = None
+
+
 def empty_findings() -> pd.DataFrame:
     """An empty findings table with the right dtypes."""
-    df = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
-    return conform(df)
+    global _EMPTY
+    if _EMPTY is None:  # built once: every rule without findings asks for one
+        _EMPTY = conform(pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS}))
+    return _EMPTY.copy()
 
 
 def conform(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,4 +90,15 @@ def fingerprints(rule_id: pd.Series, claim_id: pd.Series, line_number: pd.Series
     })
     # hash_pandas_object uses a fixed default key, so values are stable across runs and machines.
     h = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
-    return pd.Series([f"{x:016x}" for x in h], index=rule_id.index, dtype=object)
+    return pd.Series(hex16(h), index=rule_id.index, dtype=object)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLES = np.arange(60, -4, -4, dtype=np.uint64)
+
+
+def hex16(h: np.ndarray) -> np.ndarray:
+    """uint64 values as 16 lower-case hex digits each (f"{x:016x}"), as an object array of str."""
+    h = np.asarray(h, dtype=np.uint64)
+    digits = _HEX[((h[:, None] >> _NIBBLES) & np.uint64(0xF)).astype(np.intp)]
+    return np.ascontiguousarray(digits).view("S16").ravel().astype("U16").astype(object)

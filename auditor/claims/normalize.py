@@ -93,8 +93,9 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if width == 10:  # Excel/Parquet datetimes arrive as "YYYY-MM-DD 00:00:00"
             cand = cand.where(~cand.str.match(r"^\d{4}-\d{2}-\d{2}[ T]00:00(:00)?$"), cand.str.slice(0, 10))
         parsed = pd.to_datetime(cand, format=fmt, errors="coerce")
-        ok = parsed.notna()
-        out.loc[ok[ok].index] = parsed[ok]
+        # Years outside 1677-2262 (e.g. 9999-12-31) do not fit the engine's dates: reported as unreadable.
+        ok = parsed.notna() & (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+        out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
         todo.loc[ok[ok].index] = False
     return out, given & out.isna()
 

@@ -14,7 +14,7 @@ import pandas as pd
 from auditor.engine.context import Context
 from auditor.engine.kinds import EVALUATORS, Hits, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
-from auditor.engine.vector import Env, render
+from auditor.engine.vector import Env, render, value_cache
 from auditor.engine.views import VIEWS, sources, split_version
 from auditor.findings import conform, empty_findings, fingerprints
 from auditor.rules.model import Rule
@@ -44,7 +44,8 @@ def _not_imported(kind: str) -> str:
 
 
 def _dates_text(dates: pd.Series, limit: int = 3) -> str:
-    uniq = sorted(pd.to_datetime(dates.dropna()).dt.strftime("%Y-%m-%d").unique())
+    dates = pd.to_datetime(dates.dropna())
+    uniq = sorted(pd.Series(pd.unique(dates), dtype=dates.dtype).dt.strftime("%Y-%m-%d").unique())
     if not uniq:
         return "lines without a date of service"
     text = ", ".join(uniq[:limit])
@@ -71,6 +72,11 @@ def _version_text(kind: str, version_id: str) -> str:
     return ", ".join(f"{table_label(k)} version {v}" for k, v in split_version(kind, str(version_id)))
 
 
+def _na_ints(n: int) -> pd.arrays.IntegerArray:
+    """n empty values as Int64 (as pd.array([pd.NA] * n, dtype="Int64"), without the list)."""
+    return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+
+
 def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     n = len(hits.rows)
     if n == 0:
@@ -87,7 +93,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
         vids = ref["_version"].astype(object)
         text = {v: _version_text(kind, v) for v in pd.unique(vids.dropna())}
         reference = reference + " | " + vids.map(text).astype(object).where(vids.notna(), "").astype(str)
-    related = pd.array([pd.NA] * n, dtype="Int64")
+    related = _na_ints(n)
     if hits.related is not None:
         rel = np.asarray(hits.related)
         has = rel >= 0
@@ -99,7 +105,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
         subject = pd.Series([rule.subject] * n)
     else:
         subject = base["code"] if hits.over == "diagnoses" else base["procedure_code"]
-    line_number = pd.array([pd.NA] * n, dtype="Int64") if hits.claim_level else base["line_number"].array
+    line_number = _na_ints(n) if hits.claim_level else base["line_number"].array
     out = pd.DataFrame({
         "rule_id": rule.id, "category": rule.category, "severity": rule.severity,
         "claim_id": base["claim_id"], "line_number": line_number, "related_line": related,
@@ -176,24 +182,25 @@ def evaluate(lines: pd.DataFrame, rules: list[Rule], store, as_of: date | None =
     as_of = as_of or date.today()
     ctx = Context(lines, store, as_of)
     pieces, cov = [], {}
-    for rule in rules:
-        if rule.kind == "input":
-            pieces.append(input_findings(rule, reader_findings or [], ctx.lines))
-            cov.setdefault(rule.id, [rule, 0, 0, {}, {}])[1] += len(ctx.lines)
-            continue
-        hits = EVALUATORS[rule.kind](rule, ctx)
-        pieces.append(_findings(rule, hits, ctx))
-        acc = cov.setdefault(rule.id, [rule, 0, 0, {}, {}])
-        # Rows left out for an empty required input were not checked: they count as applicable.
-        lacking = missing_inputs(rule, ctx)
-        extra = lacking.get("_rows", 0)
-        # for_each variants check the same lines: count them once.
-        acc[1] = max(acc[1], hits.applicable + extra)
-        acc[2] = max(acc[2], hits.not_checked + extra)
-        for k, v in hits.missing.items():
-            acc[3][k] = pd.concat([acc[3][k], v]) if k in acc[3] else v
-        for k, v in lacking.items():
-            acc[4][k] = max(acc[4].get(k, 0), v)
+    with value_cache():  # columns' encodings shared by the rules of this run, dropped after it
+        for rule in rules:
+            if rule.kind == "input":
+                pieces.append(input_findings(rule, reader_findings or [], ctx.lines))
+                cov.setdefault(rule.id, [rule, 0, 0, {}, {}])[1] += len(ctx.lines)
+                continue
+            hits = EVALUATORS[rule.kind](rule, ctx)
+            pieces.append(_findings(rule, hits, ctx))
+            acc = cov.setdefault(rule.id, [rule, 0, 0, {}, {}])
+            # Rows left out for an empty required input were not checked: they count as applicable.
+            lacking = missing_inputs(rule, ctx)
+            extra = lacking.get("_rows", 0)
+            # for_each variants check the same lines: count them once.
+            acc[1] = max(acc[1], hits.applicable + extra)
+            acc[2] = max(acc[2], hits.not_checked + extra)
+            for k, v in hits.missing.items():
+                acc[3][k] = pd.concat([acc[3][k], v]) if k in acc[3] else v
+            for k, v in lacking.items():
+                acc[4][k] = max(acc[4].get(k, 0), v)
     pieces = [p for p in pieces if len(p)]
     findings = conform(pd.concat(pieces, ignore_index=True)) if pieces else empty_findings()
     if len(findings):

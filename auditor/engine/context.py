@@ -15,7 +15,7 @@ import pandas as pd
 
 from auditor.claims.columns import DX_COLUMNS
 from auditor.engine.views import ViewStore, split_version
-from auditor.engine.vector import Env, mask
+from auditor.engine.vector import Env, factorize, mask
 from auditor.errors import RuleError
 from auditor.rules.model import Lookup
 
@@ -141,7 +141,7 @@ class Context:
             dx["code"] = code
             dx["position"] = p
         dx = dx.reset_index(drop=True)
-        dx["line_number"] = pd.array([pd.NA] * len(dx), dtype="Int64")
+        dx["line_number"] = pd.arrays.IntegerArray(np.zeros(len(dx), dtype=np.int64), np.ones(len(dx), dtype=bool))
         dx["procedure_code"] = None
         return dx
 
@@ -155,6 +155,27 @@ class Context:
             self._modkey = pd.DataFrame(arr, columns=["_m1", "_m2", "_m3", "_m4"])
         return self._modkey
 
+    def modifier_set_ids(self, over: str) -> np.ndarray:
+        """One integer per row for the set of its modifiers in any order (equal ids = equal sorted_modifiers).
+
+        Modifiers are compared as text with empty as "" (as sorted_modifiers does); the four columns
+        are encoded in one shared code space from their distinct values, sorted per row and combined.
+        """
+        key = (over, "_modifier_set")
+        if key not in self._gids:
+            cols = [f"modifier_{i}" for i in range(1, 5)]
+            enc = [self.codes(over, c) for c in cols]
+            texts = [pd.Series(u, dtype=object).astype(str).to_numpy(dtype=object) for _, u in enc]
+            joint = pd.Index(pd.unique(np.concatenate([np.array([""], dtype=object), *texts])), dtype=object)
+            empty = int(joint.get_loc(""))
+            arr = np.empty((len(self.frame(over)), 4), dtype=np.int64)
+            for i, ((codes, _), txt) in enumerate(zip(enc, texts)):
+                pos = joint.get_indexer(pd.Index(txt, dtype=object)).astype(np.int64)
+                arr[:, i] = np.where(codes >= 0, pos[np.maximum(codes, 0)], empty) if len(pos) else empty
+            arr.sort(axis=1)
+            self._gids[key] = combine_codes([(arr[:, i], len(joint)) for i in range(4)])
+        return self._gids[key]
+
     def codes(self, over: str, col: str) -> tuple[np.ndarray, np.ndarray]:
         """A column encoded once per run: (int64 code per row, -1 where empty; the distinct values)."""
         key = (over, col)
@@ -162,7 +183,7 @@ class Context:
             frame = self.frame(over)
             if col not in frame.columns:
                 raise RuleError(f"no column '{col}' over {over}")
-            codes, uniques = pd.factorize(frame[col])
+            codes, uniques = factorize(frame[col])  # shared with the expression evaluator's cache
             self._codes[key] = (codes.astype(np.int64, copy=False), np.asarray(uniques))
         return self._codes[key]
 
@@ -252,12 +273,15 @@ class Context:
         n = len(frame)
         dates = frame["service_date"]
         vids = self.version_ids(lk.table, dates)
-        checked = vids.notna().to_numpy()
+        vcodes, vuniq = pd.factorize(vids)  # versions in order of first appearance; -1 = none in effect
+        vcodes = vcodes.astype(np.int64, copy=False)
+        checked = vcodes >= 0
         if lk.optional and not checked.any():
             checked = np.ones(n, dtype=bool)  # no such table: every row uses the rule's defaults
-        for vid, cnt in pd.Series(vids[checked & vids.notna().to_numpy()]).value_counts(sort=False).items():
+        counts = np.bincount(vcodes[vcodes >= 0], minlength=len(vuniq))
+        for vid, cnt in zip(vuniq, counts):
             self.note_version(lk.table, vid, int(cnt))
-        reps, spread = self._lookup_classes(over, lk, vids)
+        reps, spread = self._lookup_classes(over, lk, vids, vcodes, vuniq)
         if reps is None:
             joined = Joined(self._lookup_rows(frame, lk, vids, checked), checked, dates[~checked])
         else:
@@ -267,7 +291,7 @@ class Context:
         self._joins[key] = joined
         return joined
 
-    def _lookup_classes(self, over: str, lk: Lookup, vids: pd.Series):
+    def _lookup_classes(self, over: str, lk: Lookup, vids: pd.Series, vcodes: np.ndarray, vuniq):
         """Rows that share keys, version (and date, for dated tables): (representative rows, row -> class).
 
         (None, None) when the rows are too varied to gain, or a table key is empty (a join could
@@ -275,13 +299,13 @@ class Context:
         """
         frame = self.frame(over)
         n = len(frame)
-        if n < 1024 or not vids.notna().any():
+        if n < 1024 or not len(vuniq):
             return None, None
         left_cols = [a for a, _ in lk.on]
         right_cols = [b for _, b in lk.on]
         if any(c not in frame.columns for c in left_cols):
             return None, None  # _lookup_rows raises the error
-        for vid in pd.unique(vids.dropna()):
+        for vid in vuniq:
             table = self.filtered_table(lk.table, vid, lk.where, f"lookup of {lk.table}")
             if any(c not in table.columns for c in right_cols):
                 return None, None
@@ -291,8 +315,7 @@ class Context:
         for c in left_cols + (["service_date"] if lk.dated_by is not None else []):
             codes, uniques = self.codes(over, c)
             parts.append((np.where(codes < 0, len(uniques), codes), len(uniques) + 1))  # empty = one more value
-        vcodes, vuniq = pd.factorize(vids, use_na_sentinel=False)
-        parts.append((vcodes.astype(np.int64), len(vuniq)))
+        parts.append((np.where(vcodes < 0, len(vuniq), vcodes), len(vuniq) + 1))  # no version: one more value
         cls = combine_codes(parts)
         k = int(cls.max()) + 1
         if k > n // 2:

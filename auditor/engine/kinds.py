@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditor.engine.context import Context, Joined, in_windows, table_keys
+from auditor.engine.context import Context, Joined, combine_codes, in_windows, table_keys
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Func, columns_used
@@ -90,22 +90,30 @@ def _take(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = Non
         return frame.take(rows, columns)
     if columns is not None:
         frame = frame[columns]
+    n = len(frame)
+    if len(rows) == n and n and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 \
+            and frame.index.step == 1 and rows[0] == 0 and rows[-1] == n - 1 and (np.diff(rows) == 1).all():
+        return frame.reset_index(drop=True)  # every row in order: the same data, no copy
     return frame.iloc[rows].reset_index(drop=True)
 
 
-def env_columns(rule: Rule, frame: pd.DataFrame, ns: str | None, keep: tuple[str, ...] = ()) -> list[str]:
+def env_columns(rule: Rule, frame: pd.DataFrame, ns: str | None, keep: tuple[str, ...] = (),
+                extra: tuple = (), parts: tuple | None = None) -> list[str]:
     """The columns of `frame` that a rule's condition, message, evidence and subject read in namespace `ns`.
 
     Taking only these (instead of every column of a million-row frame) is most of the cost of a
     line rule; names the frame lacks stay absent, so errors and ``__raw`` defaults are unchanged.
+    `extra`: more expressions the rule evaluates over these rows (measures, flag_where); `parts`:
+    only these expressions (e.g. the condition alone), without the message, evidence and subject.
     """
     names: set[str] = set(keep)
-    parts = [rule.when, *rule.message_parts, *rule.evidence_parts]
+    only = parts is not None
+    parts = [*parts, *extra] if only else [rule.when, *rule.message_parts, *rule.evidence_parts, *extra]
     for node in parts:
         if node is None or isinstance(node, str):
             continue
         names |= {name for cns, name in columns_used(node) if cns == ns}
-    if ns is None and rule.subject:
+    if ns is None and rule.subject and not only:
         names.add(rule.subject)
     wanted = set(names)
     for name in names:
@@ -132,12 +140,17 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
     ok = applicable(rule, ctx)
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     todo = np.flatnonzero(ok & checked)
-    sub = {None: _take(frame, todo, env_columns(rule, frame, None)),
-           **{a: _take(r, todo, env_columns(rule, r, a, ("found", "_version"))) for a, r in refs.items()}}
+    keep = ("found", "_version")
+    # The condition reads its own columns over every row; the message's columns are taken for
+    # the flagged rows only.
+    sub = {None: _take(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
+           **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=(rule.when,))) for a, r in refs.items()}}
     env = Env(sub, len(todo), ctx.as_of, rule.id)
     hit = mask(rule.when, env)
     rows = todo[hit]
-    return Hits(rule.over, rows, {k: v[hit].reset_index(drop=True) for k, v in sub.items()},
+    hit_env = {None: _take(frame, rows, env_columns(rule, frame, None)),
+               **{a: _take(r, rows, env_columns(rule, r, a, keep)) for a, r in refs.items()}}
+    return Hits(rule.over, rows, hit_env,
                 claim_level=rule.over == "diagnoses", applicable=int(ok.sum()),
                 not_checked=int((ok & ~checked).sum()), missing=missing)
 
@@ -334,7 +347,7 @@ def _pairs_via_table_rows(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows:
 def _missing_count(missing: dict) -> int:
     """Rows not checked: the union of the rows behind every table's missing dates (index = row)."""
     idx = [v.index.to_numpy() for v in missing.values() if len(v)]
-    return int(len(np.unique(np.concatenate(idx)))) if idx else 0
+    return int(len(pd.unique(np.concatenate(idx)))) if idx else 0  # (np.unique sorts; this hashes)
 
 
 def eval_pair(rule: Rule, ctx: Context) -> Hits:
@@ -375,9 +388,13 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
         pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), None))
 
     def side_env(ra: np.ndarray, rb: np.ndarray) -> dict:
-        env = {"a": _take(frame, ra), "b": _take(frame, rb)}
-        env.update({alias: _take(r, ra) for alias, r in side_refs["a"].items()})
-        env.update({alias: _take(r, rb) for alias, r in side_refs["b"].items()})
+        # Only the columns the condition and the message read (a pair table holds many rows).
+        env = {"a": _take(frame, ra, env_columns(rule, frame, "a")),
+               "b": _take(frame, rb, env_columns(rule, frame, "b"))}
+        env.update({alias: _take(r, ra, env_columns(rule, r, alias, ("found", "_version")))
+                    for alias, r in side_refs["a"].items()})
+        env.update({alias: _take(r, rb, env_columns(rule, r, alias, ("found", "_version")))
+                    for alias, r in side_refs["b"].items()})
         return env
 
     hit_a, hit_b, hit_ref = [], [], []
@@ -440,27 +457,33 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     ok = applicable(rule, ctx)
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     todo = np.flatnonzero(ok & checked)
-    sub = _take(frame, todo)
     gid = ctx.group_ids(rule.over, rule.group_by, todo)  # -1 where a key is empty
     valid = gid >= 0
     todo, gid = todo[valid], gid[valid]
-    sub = sub[valid].reset_index(drop=True)
+    # Only the columns the rule reads (and any named like a measure, which the env would shadow).
+    extra = (*rule.measures.values(), rule.flag_where)
+    cols = env_columns(rule, frame, None, tuple(c for c in rule.measures if c in frame.columns), extra)
+    sub = _take(frame, todo, cols)
     ngroups = int(gid.max()) + 1 if len(gid) else 0
-    row_env = Env({None: sub, **{a: _take(r, todo) for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
+    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, ("found", "_version"), extra))
+                                 for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
     measures = {name: _agg(node, row_env, gid, ngroups) for name, node in rule.measures.items()}
-    first_pos = pd.Series(np.arange(len(gid))).groupby(gid).first().reindex(range(ngroups)).to_numpy()
-    first_pos = first_pos.astype(np.int64) if ngroups else np.array([], dtype=np.int64)
+    first_pos = np.full(ngroups, len(gid), dtype=np.int64)
+    np.minimum.at(first_pos, gid, np.arange(len(gid)))  # first row of each group (ids follow first appearance)
     group_rows = sub.iloc[first_pos].reset_index(drop=True)
     for name, values in measures.items():
         group_rows[name] = values.to_numpy()
-    genv = {None: group_rows, **{a: _take(r, todo[first_pos]) for a, r in refs.items()}}
+    genv = {None: group_rows, **{a: _take(r, todo[first_pos], env_columns(rule, r, a, ("found", "_version"), extra))
+                                 for a, r in refs.items()}}
     hit_groups = np.flatnonzero(mask(rule.when, Env(genv, ngroups, ctx.as_of, rule.id)))
     claim_level = rule.flag == "group"
     if claim_level:
         rows = todo[first_pos[hit_groups]]
         env = {k: v.iloc[hit_groups].reset_index(drop=True) for k, v in genv.items()}
     else:
-        in_hit = np.isin(gid, hit_groups)
+        is_hit = np.zeros(ngroups, dtype=bool)
+        is_hit[hit_groups] = True
+        in_hit = is_hit[gid]
         if rule.flag_where is not None and in_hit.any():
             in_hit &= mask(rule.flag_where, row_env)
         pos = np.flatnonzero(in_hit)
@@ -468,7 +491,7 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
             s = pd.Series(pos).groupby(gid[pos])
             pos = (s.first() if rule.flag == "first" else s.last()).to_numpy()
         rows = todo[pos]
-        gpos = np.searchsorted(np.arange(ngroups), gid[pos])
+        gpos = gid[pos]
         env = {k: v.iloc[gpos].reset_index(drop=True) for k, v in genv.items()}
         line_vals = sub.iloc[pos].reset_index(drop=True)
         env[None] = pd.concat([line_vals, env[None][list(measures)]], axis=1)
@@ -479,19 +502,25 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
 def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
     frame = ctx.frame(rule.over)
     ok = applicable(rule, ctx)
-    cols, parts = [], {}
+    ids = []
     for k in rule.keys:
         if k == "modifiers":
-            mods = ctx.sorted_modifiers(rule.over)
-            for c in mods.columns:
-                parts[c] = mods[c]
-                cols.append(c)
+            if "modifier_1" not in frame.columns:
+                ctx.sorted_modifiers(rule.over)  # no modifier columns: the same error as ever
+            ids.append((ctx.modifier_set_ids(rule.over), None))
         else:
-            parts[k] = frame[k]
-            cols.append(k)
             ok &= frame[k].notna().to_numpy()
-    todo = np.flatnonzero(ok)
-    keys = pd.DataFrame({c: parts[c].iloc[todo].to_numpy() for c in cols})
+            codes, uniques = ctx.codes(rule.over, k)
+            ids.append((codes, len(uniques)))
+    # Integer group ids over all rows: only rows that share their keys with another row can be
+    # duplicates, and only those are ordered (most lines are unique).
+    gid_all = combine_codes([(c, int(c.max()) + 1 if card is None else card) for c, card in ids]) \
+        if ids else np.zeros(len(frame), dtype=np.int64)
+    todo_all = np.flatnonzero(ok)
+    g = gid_all[todo_all]
+    size = np.bincount(g, minlength=int(gid_all.max(initial=-1)) + 1) if len(g) else np.zeros(0, dtype=np.int64)
+    todo = todo_all[size[g] >= 2] if len(g) else todo_all
+    keys = pd.DataFrame({"_gid": gid_all[todo]})
     # Earliest submitted claim first: the later copy is the duplicate.
     order_cols = {"_recv": frame["received_date"].iloc[todo].to_numpy(),
                   "_claim": frame["claim_id"].iloc[todo].astype(object).to_numpy(),
@@ -499,7 +528,7 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
                   "_row": todo}
     keys = keys.assign(**order_cols).sort_values(["_recv", "_claim", "_line", "_row"], na_position="last",
                                                  kind="stable")
-    gid = keys.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    gid = keys["_gid"].to_numpy()
     dup = pd.Series(gid).duplicated().to_numpy()
     first_of = pd.Series(keys["_row"].to_numpy()).groupby(gid).transform("first").to_numpy()
     rows = keys["_row"].to_numpy()[dup]
@@ -548,15 +577,16 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     p_ok = gb >= 0
     if rule.partner_where is not None:
         p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
-    p_rows = np.flatnonzero(p_ok)
-    p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
-                      "_g": gb[p_rows]})
-    p = p[p["_pk"].notna().to_numpy()]
-    ngroups = int(max(ga.max(initial=-1), gb.max(initial=-1))) + 1
-    partners_in_group = np.bincount(p["_g"].to_numpy(), minlength=ngroups)
     rows_all = np.flatnonzero(ok & checked)
     vids = ctx.version_ids(join.table, frame["service_date"].iloc[rows_all].reset_index(drop=True))
     has = vids.notna().to_numpy()
+    if has.any():  # the partners are only needed where a table version is in effect
+        p_rows = np.flatnonzero(p_ok)
+        p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
+                          "_g": gb[p_rows]})
+        p = p[p["_pk"].notna().to_numpy()]
+        ngroups = int(max(ga.max(initial=-1), gb.max(initial=-1))) + 1
+        partners_in_group = np.bincount(p["_g"].to_numpy(), minlength=ngroups)
     if (~has).any():
         missing[join.table] = frame["service_date"].iloc[rows_all[~has]]
     flagged, envs = [], []

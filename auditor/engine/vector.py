@@ -8,6 +8,8 @@ So an empty cell never makes a rule fire by accident.
 from __future__ import annotations
 
 import operator
+import threading
+from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
@@ -54,6 +56,13 @@ def as_series(v, n: int) -> pd.Series:
         return v
     if isinstance(v, (pd.api.extensions.ExtensionArray, np.ndarray)):
         return pd.Series(v)
+    if n and (v is None or type(v) is str):  # a literal repeated: fill an array rather than build a list
+        return pd.Series(np.full(n, v, dtype=object), dtype=object)
+    if n and (type(v) in (bool, float) or (type(v) is int and abs(v) < 2 ** 62)):
+        return pd.Series(np.full(n, v))
+    if n:  # one value inferred as for a list of n copies, then repeated
+        return pd.Series([v], dtype=object if v is None or isinstance(v, str) else None).repeat(n) \
+            .reset_index(drop=True)
     return pd.Series([v] * n, dtype=object if v is None or isinstance(v, str) else None)
 
 
@@ -72,7 +81,49 @@ def to_bool(v, n: int) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(vals, na)
 
 
-def per_value(s: pd.Series, fn, min_rows: int = 4096):
+_local = threading.local()
+
+
+@contextmanager
+def value_cache():
+    """Within one evaluation: each text column's factorization and empty-mask are computed once.
+
+    Rules read the same columns (NPIs, codes, modifiers) over and over, mostly as views of the
+    same arrays. Entries are keyed by the array's memory (address, length, stride) and keep the
+    array alive, so a key cannot be reused by other data while the cache exists.
+    """
+    prev = getattr(_local, "cache", None)
+    _local.cache = {}
+    try:
+        yield
+    finally:
+        _local.cache = prev
+
+
+def _cached(s: pd.Series, what: str, compute):
+    cache = getattr(_local, "cache", None)
+    if cache is None or s.dtype != object or len(s) < 4096:
+        return compute()
+    arr = np.asarray(s)
+    if arr.dtype != object or arr.ndim != 1:
+        return compute()
+    key = (what, arr.__array_interface__["data"][0], arr.shape, arr.strides)
+    hit = cache.get(key)
+    if hit is None:
+        value = compute()
+        for a in value if isinstance(value, tuple) else (value,):
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)  # shared between rules: never changed in place
+        hit = cache[key] = (arr, value)
+    return hit[1]
+
+
+def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize(s) (codes, -1 = empty; distinct values), cached for text columns within value_cache()."""
+    return _cached(s, "factorize", lambda: pd.factorize(s, use_na_sentinel=True))
+
+
+def per_value(s: pd.Series, fn, min_rows: int = 4096, any_dtype: bool = False):
     """``fn(s)`` for an elementwise ``fn`` over text, computed once per distinct value.
 
     Claim columns repeat few values (NPIs, codes, modifiers), so a regular expression or a
@@ -81,9 +132,9 @@ def per_value(s: pd.Series, fn, min_rows: int = 4096):
     an ExtensionArray; the result is spread back and equals ``fn(s)``.
     """
     n = len(s)
-    if n < min_rows or s.dtype.kind in "iufbmM":
+    if n < min_rows or (s.dtype.kind in "iufbmM" and not any_dtype) or s.dtype == "category":
         return fn(s)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = factorize(s)
     k = len(uniques)
     if k > n // 2:
         return fn(s)
@@ -101,7 +152,8 @@ def per_value(s: pd.Series, fn, min_rows: int = 4096):
 
 
 def _na_mask(s: pd.Series) -> np.ndarray:
-    return s.isna().to_numpy()
+    """Where s is empty (read-only: copy before changing it)."""
+    return _cached(s, "isna", lambda: s.isna().to_numpy())
 
 
 def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
@@ -127,7 +179,7 @@ def _isin(a, values: frozenset, n: int) -> pd.arrays.BooleanArray:
         strs = [str(v) if not isinstance(v, str) else v for v in vals]
         res = per_value(s, lambda x: x.isin(strs).to_numpy(dtype=bool, na_value=False))
         res = np.asarray(res, dtype=bool)
-    return pd.arrays.BooleanArray(res & ~na, na)
+    return pd.arrays.BooleanArray(res & ~na, na.copy())
 
 
 def _luhn_npi(s: pd.Series) -> pd.arrays.BooleanArray:
@@ -149,7 +201,7 @@ def _luhn_npi_values(s: pd.Series) -> pd.arrays.BooleanArray:
         total = 24 + doubled.sum(axis=1) + body[:, 1::2].sum(axis=1)
         check = (10 - total % 10) % 10
         out[shape_ok] = check == digits[:, 9]
-    return pd.arrays.BooleanArray(out, na)
+    return pd.arrays.BooleanArray(out, na.copy())
 
 
 def _days(d1: pd.Series, d2: pd.Series) -> pd.Series:
@@ -169,14 +221,14 @@ def _func(node: Func, env: Env):
     name, args = node.name, node.args
     if name == "missing":
         s = as_series(evaluate(args[0], env), n)
-        miss = s.isna().to_numpy().copy()
+        miss = _na_mask(s).copy()
         if isinstance(args[0], Col):
             raw = env.column(args[0].ns, args[0].name + "__raw")
             miss &= raw.isna().to_numpy()
         return pd.arrays.BooleanArray(miss, np.zeros(n, dtype=bool))
     if name == "present":
         s = as_series(evaluate(args[0], env), n)
-        return pd.arrays.BooleanArray(s.notna().to_numpy(), np.zeros(n, dtype=bool))
+        return pd.arrays.BooleanArray(~_na_mask(s), np.zeros(n, dtype=bool))
     if name == "invalid":
         raw = env.column(args[0].ns, args[0].name + "__raw")
         return pd.arrays.BooleanArray(raw.notna().to_numpy(), np.zeros(n, dtype=bool))
@@ -189,7 +241,7 @@ def _func(node: Func, env: Env):
         def _matches(s: pd.Series) -> pd.arrays.BooleanArray:
             na = _na_mask(s)
             res = s.astype(object).where(~na, "").astype(str).str.fullmatch(pattern)
-            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na.copy())
 
         return per_value(s, _matches)
     if name == "startswith":
@@ -202,7 +254,7 @@ def _func(node: Func, env: Env):
         def _startswith(s: pd.Series) -> pd.arrays.BooleanArray:
             na = _na_mask(s)
             res = s.astype(object).where(~na, "").astype(str).str.startswith(prefixes)
-            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na)
+            return pd.arrays.BooleanArray(res.to_numpy(dtype=bool, na_value=False) & ~na, na.copy())
 
         return per_value(s, _startswith)
     if name == "length":
@@ -244,7 +296,7 @@ def _func(node: Func, env: Env):
         ok_start = _compare("<=", start, d, n, env)
         ok_end = _compare("<=", d, end, n, env)
         ok_end = pd.arrays.BooleanArray(ok_end.to_numpy(dtype=bool, na_value=False) | _na_mask(end),
-                                        _na_mask(d))
+                                        _na_mask(d).copy())
         return ok_start & ok_end
     if name == "today":
         return pd.Timestamp(env.as_of)
@@ -307,6 +359,10 @@ def mask(node: Node | None, env: Env) -> np.ndarray:
 
 def format_values(s: pd.Series) -> pd.Series:
     """Values as message text: dates as YYYY-MM-DD, whole numbers without '.0', empty as ''."""
+    return per_value(s, _format_values, any_dtype=True)
+
+
+def _format_values(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), "")
     if s.dtype.kind == "f" or str(s.dtype) in ("Float64", "Int64", "Int8", "Int16", "Int32"):

@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditor.claims.columns import CANONICAL, COMBINED
 from auditor.engine.perclaim import make_engine, normalize_rows, rows_from_frame
 from auditor.scrub.dispositions import Dispositions
 from auditor.scrub.verdicts import Verdict, claim_facts, decide, finding_dicts
 
 ENGINES = ("python", "durable", "batch")
-LINE_FIELDS = (*CANONICAL, *COMBINED)   # what a request line may carry
 
 
 def as_text(v):

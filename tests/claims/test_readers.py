@@ -128,3 +128,9 @@ def test_ragged_row_becomes_a_finding_and_counts_reconcile(tmp_path):
     f = res.findings
     assert list(f["rule_id"]) == ["DQ010"] and f.loc[0, "claim_id"] == "C2"
     assert "Row 2 of c.csv has 10 fields, expected 9" in f.loc[0, "message"]
+
+
+def test_dates_out_of_range_are_unreadable_not_a_crash(tmp_path):
+    p = write(tmp_path, "c.csv", HEADER + ",service_date_to\nC1,1,M1,1234567893,2026-03-02,99213,1,100,I10,9999-12-31\n")
+    lines, _, _ = read_claims([p])
+    assert pd.isna(lines.loc[0, "service_date_to"]) and lines.loc[0, "service_date_to__raw"] == "9999-12-31"

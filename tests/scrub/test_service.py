@@ -155,3 +155,25 @@ def test_openapi(client):
     assert "$defs" not in json.dumps(schema) and "claim_id" in json.dumps(schema)
     assert "ScrubResponse" in doc["components"]["schemas"] and "/health" in doc["paths"]
     assert {"400", "413", "415", "422"} <= set(post["responses"])
+
+
+def test_worker_processes_build_the_same_app(sample_refdata, monkeypatch):
+    """`auditor serve --workers N`: each worker builds its app from settings in the environment."""
+    from auditor.service.app import app_from_env, settings_env
+
+    for k, v in settings_env(refdata=str(sample_refdata), engine="python", as_of=AS_OF, select=["NCCI"]).items():
+        monkeypatch.setenv(k, v)
+    c = TestClient(app_from_env())
+    doc = c.get("/health").json()
+    assert doc["engine"] == "python" and doc["rules"] == 2  # NCCI001, NCCI002
+    body = {"lines": [line("A", 1, procedure_code="36415"), line("A", 2, procedure_code="36416")]}
+    assert verdicts(c.post("/scrub", json=body)) == {"A": "hold"}
+
+
+def test_serve_command_is_registered():
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    res = CliRunner().invoke(cli, ["serve", "--help"])
+    assert res.exit_code == 0 and "--refdata" in res.output and "--engine" in res.output

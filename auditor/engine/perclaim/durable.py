@@ -34,7 +34,7 @@ from decimal import Decimal
 
 from auditor.engine.perclaim.engine import PythonEngine
 from auditor.engine.perclaim.kinds import Plan
-from auditor.engine.perclaim.values import TODAY, truth
+from auditor.engine.perclaim.values import truth
 from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node, Op
 
 log = logging.getLogger("auditor")
@@ -312,12 +312,14 @@ class DurableEngine(PythonEngine):
         self.conditions: list[CompiledCondition | None] = []
         self.python_only: set[int] = set()  # rules durable cannot take (too many fields): decided in Python
         self.fact_group: dict[int, int] = {}  # line rules sharing one fact per row: rule -> group
+        lookup_ids: dict = {}                 # (over, lookup) -> n: the fact fields of its rows are l<n>_...
         definition: dict = {}
         groups: list[set] = []
         for k, cr in enumerate(self.compiled):
             kind = cr.rule.kind
             if kind == "line":
-                lookups = {lk.alias: f"l{self._lookup_id(cr.rule.over, lk)}_" for lk in cr.rule.lookups}
+                lookups = {lk.alias: f"l{lookup_ids.setdefault((cr.rule.over, lk), len(lookup_ids))}_"
+                           for lk in cr.rule.lookups}
                 prefix = {None: "c_", **lookups}
             else:
                 prefix = {None: "c_", "a": "a_", "b": "b_", "ref": "r_", "first": "f_"}
@@ -344,12 +346,6 @@ class DurableEngine(PythonEngine):
         # every fact matches this rule (on `_c`, never on `id`), so none is "not handled"
         definition["catch_all"] = {"all": [{"m": {"$ex": {"_c": 1}}}]}
         self._ruleset = _Ruleset(f"auditor_scrub_{next(_RUN_IDS)}", definition)
-
-    _lookup_ids: dict
-
-    def _lookup_id(self, over, lk) -> int:
-        ids = self.__dict__.setdefault("_lookup_ids", {})
-        return ids.setdefault((over, lk), len(ids))
 
     def decide(self, plans: list[Plan]) -> list[list[bool]]:
         decided = [[False] * len(p.envs) for p in plans]

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
+from pandas._libs.hashing import hash_object_array  # the C string hash behind auditor.findings.fingerprints
 
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node, Op
@@ -60,9 +62,9 @@ def _as_date(v, rule_id: str):
     if isinstance(v, str):
         try:
             return date.fromisoformat(v.strip()[:10])
-        except ValueError:
-            raise RuleError(f"rule {rule_id}: '{v}' is not a date") from None
-    raise RuleError(f"rule {rule_id}: {v!r} is not a date")
+        except ValueError:  # (the value itself stays out of the message: it is claim data)
+            raise RuleError(f"rule {rule_id}: a text value used as a date is not one") from None
+    raise RuleError(f"rule {rule_id}: a {type(v).__name__} value used as a date")
 
 
 def _is_num(v) -> bool:
@@ -397,12 +399,7 @@ def subject_text(v) -> str:
     return str(v)
 
 
-try:  # pandas' missing-value singletons, recognized without importing pandas in the hot path
-    import pandas as _pd
-
-    _NA, _NAT = _pd.NA, _pd.NaT
-except ImportError:  # pragma: no cover
-    _NA = _NAT = object()
+_NA, _NAT = pd.NA, pd.NaT  # (pandas values never reach the engines; a message value might be one)
 
 
 # -- fingerprints -----------------------------------------------------------------------------------
@@ -425,8 +422,6 @@ def fingerprint(rule_id, claim_id, line_number, related_line, subject: str) -> s
     pandas hashes each text column with SipHash (``hash_object_array``), mixes it, hashes missing
     values as 2**64-1 and combines the columns like CPython's tuple hash; done here for one row.
     """
-    from pandas._libs.hashing import hash_object_array
-
     parts = (rule_id, claim_id, None if line_number is None else str(line_number),
              None if related_line is None else str(related_line), subject or "")
     parts = tuple(None if p is None else str(p) for p in parts)
