@@ -52,15 +52,19 @@ def _dates_text(dates: pd.Series, limit: int = 3) -> str:
     return text + (f" and {len(uniq) - limit} more dates" if len(uniq) > limit else "")
 
 
-def _versioned_ref(rule: Rule, hits: Hits):
-    """The namespace whose table row explains the finding, and that table's kind."""
+def version_sources(rule: Rule) -> list[tuple[str, str]]:
+    """(namespace, table kind) pairs whose row can explain a finding, most specific first."""
     cands = []
     if rule.join is not None:
         cands.append(("ref", rule.join.table))
     if rule.kind == "frequency" and rule.table:
         cands.append(("ref", rule.table))
-    cands += [(lk.alias, lk.table) for lk in rule.lookups]
-    for alias, kind in cands:
+    return cands + [(lk.alias, lk.table) for lk in rule.lookups]
+
+
+def _versioned_ref(rule: Rule, hits: Hits):
+    """The namespace whose table row explains the finding, and that table's kind."""
+    for alias, kind in version_sources(rule):
         frame = hits.env.get(alias)
         if frame is not None and "_version" in getattr(frame, "columns", []):
             return frame, kind

@@ -105,25 +105,38 @@ class Context:
         # Integer work only: claims as codes, the first line per claim by one lexsort, the claim's
         # date and total by grouped min/sum, then one take of the claim fields per diagnosis row.
         ln = self.lines
-        cc, _ = self.codes("lines", "claim_id")
+        cc, cu = self.codes("lines", "claim_id")
         idx = np.flatnonzero(cc >= 0)
         lnum = ln["line_number"].to_numpy(dtype="float64", na_value=np.inf)  # empty line numbers last
         rowv = ln["_row"].to_numpy()
-        order = idx[np.lexsort((rowv[idx], lnum[idx], cc[idx]))]
-        cs = cc[order]
-        first = order[np.r_[True, cs[1:] != cs[:-1]]] if len(order) else order
+        first = _first_line_per_claim(cc, len(cu), idx, lnum, rowv)
+        if first is None:  # general case: sort by claim, line number, row
+            order = idx[np.lexsort((rowv[idx], lnum[idx], cc[idx]))]
+            cs = cc[order]
+            first = order[np.r_[True, cs[1:] != cs[:-1]]] if len(order) else order
         by_claim = pd.DataFrame({"_c": cc[idx], "_date": ln["service_date"].to_numpy()[idx],
                                  "_charge": ln["charge"].to_numpy()[idx]}).groupby("_c", sort=True)
         min_date = by_claim["_date"].min().to_numpy()  # indexed by claim code (0..k-1, all present)
         total = by_claim["_charge"].sum().to_numpy()
         rows, pos, codes = [], [], []
-        for i, col in enumerate(DX_COLUMNS, start=1):
-            vals = ln[col].to_numpy(dtype=object)[first]
-            keep = ~pd.isna(vals)
-            if keep.any():
-                rows.append(first[keep])
-                pos.append(np.full(int(keep.sum()), i, dtype=np.int64))
-                codes.append(vals[keep])
+        by_row = first[np.argsort(rowv[first], kind="stable")]
+        if len(by_row) < 2 or (np.diff(rowv[by_row]) > 0).all():
+            # Claims in the order of their first line's _row, diagnoses by position: row-major
+            # order of the (claims x 12) matrix is already the frame's order (_row, position).
+            mat = np.empty((len(by_row), len(DX_COLUMNS)), dtype=object)
+            for j, col in enumerate(DX_COLUMNS):
+                mat[:, j] = ln[col].to_numpy(dtype=object)[by_row]
+            i, j = np.nonzero(~pd.isna(mat))
+            if len(i):
+                rows, pos, codes = [by_row[i]], [(j + 1).astype(np.int64)], [mat[i, j]]
+        else:  # repeated _row values: gather by position, then sort
+            for i, col in enumerate(DX_COLUMNS, start=1):
+                vals = ln[col].to_numpy(dtype=object)[first]
+                keep = ~pd.isna(vals)
+                if keep.any():
+                    rows.append(first[keep])
+                    pos.append(np.full(int(keep.sum()), i, dtype=np.int64))
+                    codes.append(vals[keep])
         base_cols = [c for c in DX_FRAME_COLUMNS if c not in ("service_date", "charge")]
         if not rows:
             dx = ln[base_cols].iloc[:0].copy()
@@ -133,13 +146,25 @@ class Context:
             dx["position"] = pd.Series(dtype=np.int64)
         else:
             r, p, code = np.concatenate(rows), np.concatenate(pos), np.concatenate(codes)
-            o = np.lexsort((p, rowv[r]))
-            r, p, code = r[o], p[o], code[o]
-            dx = ln[base_cols].iloc[r].reset_index(drop=True)
+            if len(rows) > 1:
+                o = np.lexsort((p, rowv[r]))
+                r, p, code = r[o], p[o], code[o]
+            if ln.columns.has_duplicates:
+                dx = ln[base_cols].iloc[r].reset_index(drop=True)
+            else:  # column by column (selecting columns of a wide frame copies its blocks)
+                dx = pd.concat([ln[c].iloc[r].reset_index(drop=True) for c in base_cols], axis=1)
+                dx.columns = ln.columns[ln.columns.get_indexer(base_cols)]
             dx["service_date"] = min_date[cc[r]]
             dx["charge"] = total[cc[r]]
             dx["code"] = code
             dx["position"] = p
+        if rows:
+            # The claim fields are the first line's: their codes are the lines' codes at those rows,
+            # in the same code space (so lines and diagnoses share group ids without re-encoding).
+            for c in base_cols:
+                if ("lines", c) in self._codes:
+                    lc, lu = self._codes[("lines", c)]
+                    self._codes[("diagnoses", c)] = (lc[r], lu)
         dx = dx.reset_index(drop=True)
         dx["line_number"] = pd.arrays.IntegerArray(np.zeros(len(dx), dtype=np.int64), np.ones(len(dx), dtype=bool))
         dx["procedure_code"] = None
@@ -226,6 +251,9 @@ class Context:
                 # Encode both frames' values in one code space (concatenate the two columns' distinct values).
                 ca, ua = self.codes(over_a, c)
                 cb, ub = self.codes(over_b, c)
+                if ua is ub:  # already one code space (diagnoses' claim fields come from the lines)
+                    parts.append((np.concatenate([ca, cb]), len(ua)))
+                    continue
                 both = pd.Index(pd.concat([pd.Series(ua, dtype=a[c].dtype), pd.Series(ub, dtype=b[c].dtype)],
                                           ignore_index=True))
                 inv, uniq = pd.factorize(both)  # (codes, distinct values)
@@ -238,6 +266,25 @@ class Context:
         return self._gids[key]
 
     # -- reference data -------------------------------------------------------------------------
+    def version_codes(self, over: str, kind: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+        """Version in effect on each row's date of service: (version ids, code per row with -1 = none,
+        the versions in order of first appearance). Resolved once per distinct date."""
+        key = (over, "_versions", kind)
+        if key not in self._gids:
+            dates = self.frame(over)["service_date"]
+            dcodes, duniq = self.codes(over, "service_date")
+            first = np.full(len(duniq), len(dates), dtype=np.int64)
+            np.minimum.at(first, dcodes[dcodes >= 0], np.flatnonzero(dcodes >= 0))
+            na_rows = np.flatnonzero(dcodes < 0)
+            reps = np.append(first, na_rows[:1])  # each distinct date once, and one empty date
+            per_date = self.version_ids(kind, dates.iloc[reps].reset_index(drop=True))
+            pcodes, vuniq = pd.factorize(per_date)  # (a few thousand distinct dates at most)
+            row_rep = np.where(dcodes < 0, len(first), dcodes)
+            vids = (per_date.iloc[row_rep] if len(reps) else per_date).set_axis(dates.index)
+            vcodes = pcodes.astype(np.int64)[row_rep] if len(reps) else np.zeros(0, dtype=np.int64)
+            self._gids[key] = (vids, vcodes, vuniq)
+        return self._gids[key]
+
     def version_ids(self, kind: str, dates: pd.Series) -> pd.Series:
         return self.store.version_for_dates(kind, dates)
 
@@ -272,9 +319,7 @@ class Context:
         frame = self.frame(over)
         n = len(frame)
         dates = frame["service_date"]
-        vids = self.version_ids(lk.table, dates)
-        vcodes, vuniq = pd.factorize(vids)  # versions in order of first appearance; -1 = none in effect
-        vcodes = vcodes.astype(np.int64, copy=False)
+        vids, vcodes, vuniq = self.version_codes(over, lk.table)
         checked = vcodes >= 0
         if lk.optional and not checked.any():
             checked = np.ones(n, dtype=bool)  # no such table: every row uses the rule's defaults
@@ -311,22 +356,40 @@ class Context:
                 return None, None
             if table[right_cols].isna().to_numpy().any():
                 return None, None
+        key = (over, "_lookup_classes", tuple(left_cols), lk.dated_by is not None, lk.table)
+        if key not in self._gids:  # the same for every lookup of this table on these columns
+            self._gids[key] = self._classes(over, left_cols + (["service_date"] if lk.dated_by is not None else []),
+                                            vcodes, len(vuniq))
+        return self._gids[key]
+
+    def _classes(self, over: str, cols: list[str], vcodes: np.ndarray, nversions: int):
+        n = len(self.frame(over))
         parts = []
-        for c in left_cols + (["service_date"] if lk.dated_by is not None else []):
+        for c in cols:
             codes, uniques = self.codes(over, c)
             parts.append((np.where(codes < 0, len(uniques), codes), len(uniques) + 1))  # empty = one more value
-        parts.append((np.where(vcodes < 0, len(vuniq), vcodes), len(vuniq) + 1))  # no version: one more value
-        cls = combine_codes(parts)
-        k = int(cls.max()) + 1
-        if k > n // 2:
-            return None, None
+        parts.append((np.where(vcodes < 0, nversions, vcodes), nversions + 1))  # no version: one more value
+        span = 1
+        for _, card in parts:
+            span *= card
+        if span <= max(4 * n, 1 << 20):  # small key space: the mixed-radix key is the class
+            cls = np.zeros(n, dtype=np.int64)
+            for codes, card in parts:
+                cls = cls * card + codes
+            k = span
+        else:
+            cls = combine_codes(parts)
+            k = int(cls.max()) + 1
         first = np.full(k, n, dtype=np.int64)
         np.minimum.at(first, cls, np.arange(n))
-        order = np.argsort(first, kind="stable")  # classes in order of their first row
-        reps = first[order]
+        present = np.flatnonzero(first < n)
+        if len(present) > n // 2:
+            return None, None
+        fr = first[present]
+        order = np.argsort(fr, kind="stable")  # classes in order of their first row
         where = np.empty(k, dtype=np.int64)
-        where[order] = np.arange(k)
-        return reps, where[cls]
+        where[present[order]] = np.arange(len(present))
+        return fr[order], where[cls]
 
     def _lookup_rows(self, frame: pd.DataFrame, lk: Lookup, vids: pd.Series, checked: np.ndarray) -> pd.DataFrame:
         n = len(frame)
@@ -413,6 +476,29 @@ def in_windows(rows: pd.DataFrame, dates, windows) -> np.ndarray:
         e, x = rows[eff].to_numpy(), rows[dele].to_numpy()
         ok &= np.asarray((pd.isna(e) | (e <= d)) & (pd.isna(x) | (d <= x)), dtype=bool)
     return ok
+
+
+def _first_line_per_claim(cc: np.ndarray, nclaims: int, idx: np.ndarray, lnum: np.ndarray,
+                          rowv: np.ndarray) -> np.ndarray | None:
+    """Each claim's first line (lowest line number, then lowest _row), ordered by claim code.
+
+    One pass (a minimum per claim of an integer key) instead of sorting every line; None when
+    the key does not fit (line numbers or _row values out of range, _row not increasing).
+    """
+    if not len(idx):
+        return idx
+    if len(rowv) > 1 and not (np.diff(rowv) > 0).all():
+        return None  # the key below orders rows by position, which must be the order of _row
+    ln = lnum[idx]
+    finite = np.isfinite(ln)
+    top = ln[finite].max() if finite.any() else 0.0
+    if top >= 2 ** 31 or (finite.any() and (ln[finite].min() < 0 or (ln[finite] % 1 != 0).any())):
+        return None
+    rank = np.where(finite, ln, top + 1).astype(np.int64)
+    key = rank * len(cc) + idx  # line number first, then position
+    best = np.full(nclaims, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, cc[idx], key)
+    return best % len(cc)
 
 
 _TABLE_CODES: dict[int, tuple] = {}  # id(table) -> (weak reference to the table, {column: codes})

@@ -88,13 +88,21 @@ def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
 def _take(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
     if isinstance(frame, Joined):  # a reference join held per distinct key: pick without building it
         return frame.take(rows, columns)
-    if columns is not None:
-        frame = frame[columns]
     n = len(frame)
     if len(rows) == n and n and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 \
             and frame.index.step == 1 and rows[0] == 0 and rows[-1] == n - 1 and (np.diff(rows) == 1).all():
-        return frame.reset_index(drop=True)  # every row in order: the same data, no copy
-    return frame.iloc[rows].reset_index(drop=True)
+        # Every row in order: the frame itself (no copy; selecting columns would copy them).
+        return frame.reset_index(drop=True)
+    if columns is None or frame.columns.has_duplicates:
+        return (frame if columns is None else frame[columns]).iloc[rows].reset_index(drop=True)
+    # Column by column: taking a few columns out of a wide frame's 2-D blocks copies them whole.
+    if not columns:
+        out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    else:  # (concat keeps one block per column: no copy into 2-D blocks)
+        out = pd.concat([frame[c].iloc[rows].reset_index(drop=True) for c in columns], axis=1)
+        out.columns = frame.columns[frame.columns.get_indexer(columns)]
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def env_columns(rule: Rule, frame: pd.DataFrame, ns: str | None, keep: tuple[str, ...] = (),
@@ -227,7 +235,7 @@ def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.n
     """
     join = rule.join
     key = rule.default_key
-    vids = ctx.version_ids(join.table, frame["service_date"].iloc[b_rows].reset_index(drop=True))
+    vids = ctx.version_codes(rule.over, join.table)[0].iloc[b_rows].reset_index(drop=True)
     has = vids.notna().to_numpy()
     versions = pd.unique(vids[has])
     for vid in versions:
@@ -347,6 +355,8 @@ def _pairs_via_table_rows(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows:
 def _missing_count(missing: dict) -> int:
     """Rows not checked: the union of the rows behind every table's missing dates (index = row)."""
     idx = [v.index.to_numpy() for v in missing.values() if len(v)]
+    if len(idx) == 1 and (np.diff(idx[0]) > 0).all():  # one table, rows in order: all distinct
+        return len(idx[0])
     return int(len(pd.unique(np.concatenate(idx)))) if idx else 0  # (np.unique sorts; this hashes)
 
 
@@ -460,26 +470,34 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     gid = ctx.group_ids(rule.over, rule.group_by, todo)  # -1 where a key is empty
     valid = gid >= 0
     todo, gid = todo[valid], gid[valid]
-    # Only the columns the rule reads (and any named like a measure, which the env would shadow).
+    # Columns are taken where they are read: the measures' (and flag_where's) over the rows, the
+    # condition's over one row per group, the message's over the flagged rows only.
+    keep = ("found", "_version")
+    shadow = tuple(c for c in rule.measures if c in frame.columns)  # named like a measure: shadowed
     extra = (*rule.measures.values(), rule.flag_where)
-    cols = env_columns(rule, frame, None, tuple(c for c in rule.measures if c in frame.columns), extra)
-    sub = _take(frame, todo, cols)
+    row_parts = tuple(x for x in extra if x is not None)
+    sub = _take(frame, todo, env_columns(rule, frame, None, (), parts=row_parts))
     ngroups = int(gid.max()) + 1 if len(gid) else 0
-    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, ("found", "_version"), extra))
+    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=row_parts))
                                  for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
     measures = {name: _agg(node, row_env, gid, ngroups) for name, node in rule.measures.items()}
     first_pos = np.full(ngroups, len(gid), dtype=np.int64)
     np.minimum.at(first_pos, gid, np.arange(len(gid)))  # first row of each group (ids follow first appearance)
-    group_rows = sub.iloc[first_pos].reset_index(drop=True)
+    first_rows = todo[first_pos]
+    group_rows = _take(frame, first_rows, env_columns(rule, frame, None, shadow, parts=(rule.when,)))
     for name, values in measures.items():
         group_rows[name] = values.to_numpy()
-    genv = {None: group_rows, **{a: _take(r, todo[first_pos], env_columns(rule, r, a, ("found", "_version"), extra))
+    genv = {None: group_rows, **{a: _take(r, first_rows, env_columns(rule, r, a, keep, parts=(rule.when,)))
                                  for a, r in refs.items()}}
     hit_groups = np.flatnonzero(mask(rule.when, Env(genv, ngroups, ctx.as_of, rule.id)))
     claim_level = rule.flag == "group"
+    full = env_columns(rule, frame, None, shadow, extra)
     if claim_level:
         rows = todo[first_pos[hit_groups]]
-        env = {k: v.iloc[hit_groups].reset_index(drop=True) for k, v in genv.items()}
+        grp = _take(frame, rows, full)
+        for name, values in measures.items():
+            grp[name] = values.to_numpy()[hit_groups]
+        env = {None: grp, **{a: _take(r, rows, env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}}
     else:
         is_hit = np.zeros(ngroups, dtype=bool)
         is_hit[hit_groups] = True
@@ -492,9 +510,12 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
             pos = (s.first() if rule.flag == "first" else s.last()).to_numpy()
         rows = todo[pos]
         gpos = gid[pos]
-        env = {k: v.iloc[gpos].reset_index(drop=True) for k, v in genv.items()}
-        line_vals = sub.iloc[pos].reset_index(drop=True)
-        env[None] = pd.concat([line_vals, env[None][list(measures)]], axis=1)
+        env = {a: _take(r, first_rows[gpos], env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}
+        per_group = pd.DataFrame(index=pd.RangeIndex(ngroups))
+        for name, values in measures.items():
+            per_group[name] = values.to_numpy()
+        line_vals = _take(frame, rows, full)
+        env[None] = pd.concat([line_vals, per_group.iloc[gpos].reset_index(drop=True)], axis=1)
     return Hits(rule.over, rows, env, None, claim_level or rule.over == "diagnoses", int(ok.sum()),
                 int((ok & ~checked).sum()), missing)
 
@@ -578,7 +599,7 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     if rule.partner_where is not None:
         p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
     rows_all = np.flatnonzero(ok & checked)
-    vids = ctx.version_ids(join.table, frame["service_date"].iloc[rows_all].reset_index(drop=True))
+    vids = ctx.version_codes(rule.over, join.table)[0].iloc[rows_all].reset_index(drop=True)
     has = vids.notna().to_numpy()
     if has.any():  # the partners are only needed where a table version is in effect
         p_rows = np.flatnonzero(p_ok)

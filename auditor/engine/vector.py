@@ -156,7 +156,30 @@ def _na_mask(s: pd.Series) -> np.ndarray:
     return _cached(s, "isna", lambda: s.isna().to_numpy())
 
 
+def _scalar_side(s, v) -> bool:
+    """A column compared with a literal that compares the same way without repeating it n times."""
+    if not isinstance(s, pd.Series) or isinstance(v, (pd.Series, np.ndarray, pd.api.extensions.ExtensionArray)):
+        return False
+    masked = isinstance(s.dtype, (pd.Float64Dtype, pd.Float32Dtype, pd.Int64Dtype, pd.Int32Dtype,
+                                  pd.Int16Dtype, pd.Int8Dtype))
+    if type(v) in (int, float) and s.dtype.kind in "iuf" and (isinstance(s.dtype, np.dtype) or masked):
+        return True
+    if type(v) is str and (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
+        return True
+    return isinstance(v, pd.Timestamp) and s.dtype.kind == "M" and isinstance(s.dtype, np.dtype)
+
+
 def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
+    if _scalar_side(a, b) or _scalar_side(b, a):
+        col, lit = (a, b) if isinstance(a, pd.Series) else (b, a)
+        na = _na_mask(col) | bool(pd.isna(lit))
+        try:
+            with np.errstate(invalid="ignore"):
+                res = _CMP[op](a, b)
+        except TypeError as exc:
+            raise RuleError(f"rule {env.rule_id}: cannot compare values ({exc})") from None
+        vals = res.to_numpy(dtype=bool, na_value=False)
+        return pd.arrays.BooleanArray(vals & ~na, na)
     sa, sb = as_series(a, n), as_series(b, n)
     na = _na_mask(sa) | _na_mask(sb)
     try:

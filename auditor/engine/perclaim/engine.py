@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from auditor.engine.batch import _version_text, coverage_row
+from auditor.engine.batch import _version_text, coverage_row, version_sources
 from auditor.engine.perclaim.index import RefIndex
 from auditor.engine.perclaim.kinds import PLANNERS, CompiledRule, Hit, Plan, Unit
 from auditor.engine.perclaim.rows import rows_from_frame
@@ -244,14 +244,8 @@ class PythonEngine:
 
 
 def _versioned_ref(rule: Rule, env: dict):
-    """The namespace whose table row explains the finding, and its table kind (batch._versioned_ref)."""
-    cands = []
-    if rule.join is not None:
-        cands.append(("ref", rule.join.table))
-    if rule.kind == "frequency" and rule.table:
-        cands.append(("ref", rule.table))
-    cands += [(lk.alias, lk.table) for lk in rule.lookups]
-    for alias, kind in cands:
+    """The namespace whose table row explains the finding, and its table kind (as the batch engine)."""
+    for alias, kind in version_sources(rule):
         row = env.get(alias)
         if row is not None and "_version" in row:
             return row, kind
