@@ -39,6 +39,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 CORE = ["NCCI001", "NCCI002", "MUE001", "MUE002", "MUE003", "MUE004", "DUP001"]
+# The pack issue 2 specified (data quality, invalid codes, NCCI, MUE, duplicates, timely filing);
+# the default pack has grown since, so both are timed.
+ISSUE2 = ["DQ001", "DQ002", "DQ003", "DQ004", "DQ005", "DQ006", "DQ007", "DQ008", "DQ009", "DUP001", "IC001",
+          "IC002", "IC003", "IC004", "MUE001", "MUE002", "MUE003", "MUE004", "NCCI001", "NCCI002", "TF001"]
 TARGET_LPS = 500_000
 TARGET_MEM_GB = 3.0
 
@@ -118,12 +122,24 @@ def timed_runs(fn, runs: int) -> list[float]:
     return times
 
 
+def _line_keys(claim_ids, line_numbers) -> list[tuple[str, str]]:
+    """(claim_id, line_number) as text ('' for empty), sorted: comparable across engines."""
+    import pandas as pd
+
+    def text(v) -> str:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return ""
+        return str(int(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+    return sorted((text(c), text(n)) for c, n in zip(list(claim_ids), list(line_numbers)))
+
+
 def engine_flags(findings) -> dict[str, list]:
     """Flagged (claim_id, line_number) per core rule, sorted."""
     out = {}
     for rid in CORE:
         f = findings[findings["rule_id"] == rid]
-        out[rid] = sorted(zip(f["claim_id"].astype(str), f["line_number"].astype("Int64").astype(str)))
+        out[rid] = _line_keys(f["claim_id"].astype(object), f["line_number"].astype(object))
     return out
 
 
@@ -157,6 +173,16 @@ def child_audit(man: dict, runs: int) -> dict:
     res["pack_runs_s"] = [round(t, 3) for t in pack_times]
     res["pack_s"] = round(statistics.median(pack_times), 3)
     res["pack_lps"] = round(n / res["pack_s"])
+
+    issue2_rules = [r for r in rules if r.id in ISSUE2]
+
+    def run_issue2():
+        evaluate(lines, issue2_rules, store, as_of=as_of)
+
+    issue2_times = timed_runs(run_issue2, runs)
+    res["issue2_rules"] = len({r.id for r in issue2_rules})
+    res["issue2_s"] = round(statistics.median(issue2_times), 3)
+    res["issue2_lps"] = round(n / res["issue2_s"])
 
     def run_core():
         box["core"] = evaluate(lines, core_rules, store, as_of=as_of)[0]
@@ -339,8 +365,7 @@ def duck_flags(tbl) -> dict[str, list]:
     out = {}
     for rid in CORE:
         f = df[df["rule_id"] == rid]
-        ln = f["line_number"].astype("Int64").astype(str)
-        out[rid] = sorted(zip(f["claim_id"].astype(str), ln))
+        out[rid] = _line_keys(f["claim_id"].astype(object), f["line_number"].astype(object))
     return out
 
 
@@ -367,7 +392,8 @@ def report(results: list[dict], info: dict) -> str:
         a, rd = r["audit"], r["read"]
         rows.append(
             f"| {r['date']} | {a['lines']:,} | {a['rules']} | {a['pack_s']:.2f} s (cold {a['pack_cold_s']:.2f}) | "
-            f"{fmt_lps(a['pack_lps'])} | {a['core_s']:.2f} s | {fmt_lps(a['core_lps'])} | "
+            f"{fmt_lps(a['pack_lps'])} | {a['issue2_s']:.2f} s | {fmt_lps(a['issue2_lps'])} | "
+            f"{a['core_s']:.2f} s | {fmt_lps(a['core_lps'])} | "
             f"{a['duckdb_s']:.2f} s (+ load {a['duckdb_load_s']:.1f}) | {fmt_lps(a['duckdb_lps'])} | "
             f"{a['core_lps'] / a['duckdb_lps']:.2f} | {a['peak_rss_pandas_mb'] / 1024:.2f} GB | "
             f"{rd['csv']['read_s']:.2f} + {rd['csv']['normalize_s']:.2f} s | "
@@ -376,10 +402,10 @@ def report(results: list[dict], info: dict) -> str:
     return "\n".join(rows)
 
 
-TABLE_HEAD = ("| date | lines | rules | default pack | pack lines/s | core 7 edits (pandas) | core lines/s | "
-              "DuckDB core 7 edits | DuckDB lines/s | pandas/DuckDB | peak RSS | CSV read + normalize | "
-              "Parquet read + normalize | same lines flagged |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+TABLE_HEAD = ("| date | lines | rules | default pack | pack lines/s | issue-2 pack (21 rules) | issue-2 lines/s | "
+              "core 7 edits (pandas) | core lines/s | DuckDB core 7 edits | DuckDB lines/s | pandas/DuckDB | "
+              "peak RSS | CSV read + normalize | Parquet read + normalize | same lines flagged |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def write_results(results: list[dict], info: dict, path: Path) -> None:
@@ -405,6 +431,12 @@ def write_results(results: list[dict], info: dict, path: Path) -> None:
         "tables already loaded (load time shown apart); pandas/DuckDB compares those same seven edits.",
         "",
         f"Target: >= {TARGET_LPS:,} lines/s for the default pack at 1 M lines, peak memory < {TARGET_MEM_GB:.0f} GB.",
+        "",
+        "Before the engine work (same data, rule pack and machine, the engine as first committed plus",
+        "the fixes needed to run it): about 30 s for the default pack at 1 M lines (~33 k lines/s), and",
+        "27 s to read and normalize the 1 M-line Parquet file. What changed is described in",
+        "docs/DESIGN.md (\"Batch engine: how it stays fast\"); findings and coverage were compared with",
+        "the earlier engine after every change (identical at 100 k and 1 M lines).",
         "",
         f"## Latest run ({results[0]['date']})",
         "",
@@ -456,6 +488,7 @@ def main(argv=None) -> int:
         au = run_child(["--child", "audit", "--manifest", str(man_path), "--runs", str(a.runs)])
         print(f"  default pack ({au['rules']} rules): {au['pack_s']:.2f} s median of {a.runs} "
               f"(cold {au['pack_cold_s']:.2f} s) = {au['pack_lps']:,} lines/s; {au['findings']:,} findings")
+        print(f"  issue-2 pack ({au['issue2_rules']} rules): {au['issue2_s']:.2f} s = {au['issue2_lps']:,} lines/s")
         print(f"  core 7 edits, pandas: {au['core_s']:.2f} s = {au['core_lps']:,} lines/s")
         print(f"  core 7 edits, DuckDB ({au['duckdb_threads']} threads): {au['duckdb_s']:.2f} s = "
               f"{au['duckdb_lps']:,} lines/s (load {au['duckdb_load_s']:.2f} s)")

@@ -59,33 +59,33 @@ EM_ED = [("99284", 260, 1, 2, 1), ("99283", 160, 1, 2, 1), ("99285", 390, 1, 2, 
          ("99281", 45, 1, 2, 1), ("99291", 560, 1, 2, 1)]
 LAB = [("36415", 10, 2, 2, 1), ("80053", 25, 1, 2, 1), ("85025", 18, 1, 2, 1), ("80061", 30, 1, 2, 1),
        ("83036", 22, 1, 2, 1), ("84443", 35, 1, 2, 1), ("80048", 20, 1, 2, 1), ("81003", 8, 2, 2, 1),
-       ("82306", 70, 1, 2, 1), ("82570", 12, 2, 3, 1), ("82043", 14, 1, 2, 1), ("87086", 20, 3, 3, 1),
+       ("82306", 70, 1, 2, 1), ("82570", 12, 2, 3, 1), ("82043", 14, 1, 2, 1), ("87086", 20, 3, 1, 1),
        ("85610", 10, 2, 3, 1), ("84439", 22, 1, 2, 1), ("82947", 9, 3, 3, 1), ("87880", 30, 2, 3, 1),
        ("87804", 32, 3, 3, 1), ("81001", 10, 2, 2, 1), ("83540", 18, 2, 3, 1), ("82728", 33, 1, 2, 1),
        ("84153", 45, 1, 2, 1), ("85027", 15, 1, 2, 1), ("87491", 85, 1, 2, 1), ("87591", 85, 1, 2, 1),
        ("86580", 15, 1, 2, 1), ("80076", 20, 1, 2, 1), ("82565", 12, 2, 3, 1), ("87635", 90, 1, 2, 1)]
 THERAPY = [("97110", 45, 6, 2, 4), ("97140", 40, 4, 2, 3), ("97530", 48, 6, 2, 3), ("97112", 46, 4, 2, 3),
            ("97116", 42, 4, 2, 2), ("97161", 110, 1, 2, 1), ("97162", 115, 1, 2, 1), ("97164", 80, 1, 2, 1),
-           ("97535", 45, 6, 2, 3), ("G0283", 18, 1, 2, 1), ("97035", 20, 2, 2, 1), ("97163", 120, 1, 2, 1),
+           ("97535", 45, 6, 2, 3), ("G0283", 18, 1, 2, 1), ("97035", 20, 2, 1, 1), ("97163", 120, 1, 2, 1),
            ("92507", 95, 1, 2, 1), ("97165", 110, 1, 2, 1), ("97750", 50, 8, 2, 4), ("97010", 8, 1, 2, 1)]
 IMAGING = [("71046", 60, 2, 3, 1), ("93000", 30, 3, 3, 1), ("73562", 55, 2, 3, 1), ("72100", 60, 2, 3, 1),
            ("71045", 45, 4, 3, 1), ("73030", 50, 2, 3, 1), ("73610", 50, 2, 3, 1), ("93306", 300, 1, 2, 1),
            ("77067", 180, 1, 2, 1), ("74177", 520, 1, 3, 1), ("70450", 240, 2, 3, 1), ("72148", 600, 2, 3, 1),
            ("76700", 190, 1, 3, 1), ("70551", 590, 1, 3, 1), ("73721", 620, 3, 3, 1), ("76856", 180, 1, 3, 1),
-           ("93005", 15, 3, 3, 1), ("93010", 12, 5, 3, 1), ("78452", 950, 1, 2, 1), ("76536", 160, 2, 3, 1)]
-INJECTION = [("96372", 25, 4, 3, 1), ("J1100", 2, 120, 3, 10), ("90471", 25, 1, 2, 1), ("20610", 90, 2, 1, 1),
+           ("93005", 15, 3, 3, 1), ("93010", 12, 5, 1, 1), ("78452", 950, 1, 2, 1), ("76536", 160, 2, 3, 1)]
+INJECTION = [("96372", 25, 4, 1, 1), ("J1100", 2, 120, 3, 10), ("90471", 25, 1, 2, 1), ("20610", 90, 2, 1, 1),
              ("90686", 30, 1, 2, 1), ("J3301", 3, 24, 3, 8), ("90472", 15, 4, 2, 2), ("G0008", 30, 1, 2, 1),
              ("J1030", 8, 8, 3, 2), ("96374", 70, 1, 2, 1), ("J0696", 2, 40, 3, 4), ("90732", 120, 1, 2, 1),
              ("96365", 150, 1, 2, 1), ("96375", 40, 6, 3, 2), ("J7030", 6, 10, 3, 2), ("J2001", 3, 40, 3, 10),
-             ("20611", 120, 2, 1, 1), ("J1885", 2, 8, 3, 4), ("20552", 80, 1, 2, 1), ("90670", 260, 1, 2, 1),
+             ("20611", 120, 2, 1, 1), ("J1885", 2, 8, 3, 4), ("20552", 80, 1, 1, 1), ("90670", 260, 1, 2, 1),
              ("J0897", 1200, 120, 3, 60), ("96366", 40, 8, 3, 2), ("J1745", 90, 150, 3, 40), ("90662", 70, 1, 2, 1)]
-SURGERY = [("11721", 55, 1, 2, 1), ("17000", 70, 1, 2, 1), ("17003", 12, 13, 2, 6), ("11042", 140, 1, 2, 1),
+SURGERY = [("11721", 55, 1, 2, 1), ("17000", 70, 1, 2, 1), ("17003", 12, 13, 2, 6), ("11042", 140, 1, 1, 1),
            ("11055", 40, 1, 2, 1), ("17110", 110, 1, 2, 1), ("45378", 650, 1, 2, 1), ("45385", 820, 1, 2, 1),
-           ("45380", 760, 1, 2, 1), ("43239", 700, 1, 2, 1), ("66984", 1650, 1, 2, 1), ("64483", 500, 1, 2, 1),
-           ("64493", 420, 1, 2, 1), ("29881", 1900, 1, 2, 1), ("11102", 120, 1, 2, 1), ("11104", 130, 1, 2, 1),
-           ("10060", 150, 1, 2, 1), ("12001", 140, 1, 2, 1), ("69210", 60, 1, 2, 1), ("20550", 80, 2, 2, 1),
+           ("45380", 760, 1, 2, 1), ("43239", 700, 1, 2, 1), ("66984", 1650, 1, 2, 1), ("64483", 500, 1, 1, 1),
+           ("64493", 420, 1, 1, 1), ("29881", 1900, 1, 2, 1), ("11102", 120, 1, 2, 1), ("11104", 130, 1, 2, 1),
+           ("10060", 150, 1, 2, 1), ("12001", 140, 1, 2, 1), ("69210", 60, 1, 2, 1), ("20550", 80, 2, 1, 1),
            ("11056", 45, 1, 2, 1), ("52000", 400, 1, 2, 1), ("31231", 260, 1, 2, 1), ("27447", 3600, 1, 2, 1),
-           ("62323", 450, 1, 2, 1), ("36556", 500, 2, 3, 1), ("11200", 90, 1, 2, 1), ("29125", 120, 1, 2, 1),
+           ("62323", 450, 1, 2, 1), ("36556", 500, 2, 3, 1), ("11200", 90, 1, 2, 1), ("29125", 120, 1, 1, 1),
            ("47562", 2400, 1, 2, 1), ("28285", 900, 4, 2, 1)]
 
 GROUPS = {"em": EM_OFFICE, "ed": EM_ED, "lab": LAB, "ther": THERAPY, "img": IMAGING, "inj": INJECTION,
@@ -345,6 +345,51 @@ def make_mue(rng: np.random.Generator, codes: Codes, universe: list[str], quarte
     }).sort_values("code", kind="stable").reset_index(drop=True)
 
 
+# Global surgery days (MPFS) of the claim codes that are procedures; everything else is XXX.
+GLOBAL_DAYS = {"11721": "000", "17000": "010", "17003": "ZZZ", "11042": "000", "11055": "000", "11056": "000",
+               "17110": "010", "45378": "000", "45385": "000", "45380": "000", "43239": "000", "66984": "090",
+               "64483": "000", "64493": "000", "29881": "090", "11102": "000", "11104": "000", "10060": "010",
+               "12001": "000", "69210": "000", "20550": "000", "20552": "000", "20610": "000", "20611": "000",
+               "52000": "000", "31231": "000", "27447": "090", "62323": "000", "36556": "000", "11200": "010",
+               "29125": "000", "47562": "090", "28285": "090"}
+BILATERAL = {"20610", "20611", "27447", "29881", "73562", "73030", "73610", "73721", "28285", "64483", "64493",
+             "66984", "69210", "77067"}
+# Add-on codes of the claim codes and their primaries (NCCI add-on code edits, type 1).
+ADD_ONS = {"90472": ["90471", "90460", "90473"], "96375": ["96365", "96374", "96409", "96413"],
+           "96366": ["96365"], "17003": ["17000"], "11104": ["11102", "11105"]}
+LETTER_MODIFIERS = ["GP", "GO", "GN", "XE", "XS", "XP", "XU", "LT", "RT", "TC", "QW", "JZ", "KX", "GT", "AI", "FS",
+                    "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "TA", "T1", "T2", "T3", "T4", "T5",
+                    "T6", "T7", "T8", "T9", "LC", "LD", "RC", "LM", "RI", "E1", "E2", "E3", "E4", "GA", "GY", "GZ",
+                    "JW", "PO", "PN", "CR", "CS", "SA", "SB", "QK", "QX", "QZ", "AS", "CQ", "CO"]
+
+
+def other_tables(codes: Codes, universe: list[str]) -> list[tuple[str, str, date, pd.DataFrame]]:
+    """HCPCS Level II (letter codes and modifiers), MPFS indicators and NCCI add-on edits for the claim codes."""
+    claim = codes.claim_codes
+    letters = [c for c in dict.fromkeys(claim + universe) if c[0].isalpha()]
+    n = len(letters) + len(LETTER_MODIFIERS)
+    hcpcs = pd.DataFrame({
+        "code": letters + LETTER_MODIFIERS,
+        "record_type": ["procedure"] * len(letters) + ["modifier"] * len(LETTER_MODIFIERS),
+        "add_date": pd.Timestamp("2005-01-01"), "effective_date": pd.Timestamp("2025-01-01"),
+        "term_date": pd.Series([pd.NaT] * n, dtype="datetime64[ns]"), "action_code": "N",
+        "description": ["SYNTHETIC HCPCS entry"] * n,
+    })
+    mpfs = pd.DataFrame({
+        "code": claim, "modifier": None, "status": "A",
+        "glob_days": [GLOBAL_DAYS.get(c, "XXX") for c in claim],
+        "mult_proc": ["2" if c in GLOBAL_DAYS else "0" for c in claim],
+        "bilat_surg": ["1" if c in BILATERAL else "0" for c in claim],
+        "asst_surg": "0", "co_surg": "0", "team_surg": "0",
+    })
+    aoc = pd.DataFrame([{"addon_code": a, "primary_code": p, "aoc_type": 1,
+                         "addon_effective": pd.Timestamp("2010-01-01"), "addon_deletion": pd.NaT,
+                         "primary_effective": pd.Timestamp("2010-01-01"), "primary_deletion": pd.NaT}
+                        for a, ps in ADD_ONS.items() for p in ps])
+    return [("hcpcs", "2026-jan", date(2026, 1, 1), hcpcs), ("mpfs", "2025-oct", date(2025, 10, 1), mpfs),
+            ("aoc", "2026q1", date(2026, 1, 1), aoc)]
+
+
 MUE_QUARTERS = [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)]
 PTP_VERSION = ("v321r0", date(2026, 4, 1))  # NCCI 32.1 = April 2026; rows carry their own dates
 
@@ -354,7 +399,7 @@ def write_refdata(out: Path, seed: int, ptp_pairs: int, force: bool = False) -> 
 
     root = out / "refdata"
     meta_path = out / "refdata.json"
-    want = {"seed": seed, "ptp_pairs": ptp_pairs, "format": 1}
+    want = {"seed": seed, "ptp_pairs": ptp_pairs, "format": 2}
     if not force and meta_path.exists() and (root / "catalog.json").exists():
         have = json.loads(meta_path.read_text())
         if {k: have.get(k) for k in want} == want:
@@ -380,6 +425,15 @@ def write_refdata(out: Path, seed: int, ptp_pairs: int, force: bool = False) -> 
             store.add(Imported(kind, vid, start, None, mue, f"SYNTHETIC MCR_MUE_{setting}_Eff_{start:%m-%d-%Y}",
                                f"synthetic-{seed}-{kind}-{vid}"))
             rows[f"{kind}/{vid}"] = len(mue)
+    for kind, vid, start, frame in other_tables(codes, universe):
+        store.add(Imported(kind, vid, start, None, frame, f"SYNTHETIC {kind} {vid}", f"synthetic-{seed}-{kind}-{vid}"))
+        rows[kind] = len(frame)
+    freq = Path(__file__).resolve().parent.parent / "rules" / "tables" / "frequency_limits.csv"
+    if freq.exists():  # the example table shipped with the rule pack (Medicare preventive services)
+        from auditor.refdata.importers import import_into
+
+        for imp, _ in import_into(store, "frequency", [freq]):
+            rows["frequency_limits"] = len(imp.frame)
     meta = {**want, "rows": rows, "ptp_version": PTP_VERSION[0], "mue_versions": [d.isoformat() for d in MUE_QUARTERS],
             "note": "SYNTHETIC reference data for benchmarks: real code numbers, made-up pairs and values"}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
@@ -528,8 +582,6 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
         umax[sel] = tab["umax"].to_numpy()[k]
         charge_base[sel] = tab["charge"].to_numpy()[k]
     # The same code twice on one claim is rare in real data: redraw, else mark it as a repeat.
-    groups_of_code = codes.table.drop_duplicates("code").set_index("code")["group"]
-    code_group = np.array([GROUP_NAMES.index(groups_of_code[c]) for c in codes.claim_codes])
     for _ in range(4):
         key = claim_of * 1000 + code_idx
         dup = pd.Series(key).duplicated().to_numpy()
@@ -564,7 +616,7 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
     ther = cat == 3
     mods[ther, 0] = np.array([mi["GP"], mi["GO"], mi["GN"]])[pick(rng, np.array([.85, .1, .05]), int(ther.sum()))]
     sel = ther & (lcode == "97140") & (rng.random(lines) < 0.7)
-    mods[sel, 1] = np.where(rng.random(int(sel.sum())) < 0.6, mi["59"], mi["XU"])
+    mods[sel, 1] = np.where(rng.random(int(sel.sum())) < 0.35, mi["59"], mi["XU"])
     side = isin(lcode, SIDE_CODES) & (rng.random(lines) < 0.8)
     mods[side, 0] = np.where(rng.random(int(side.sum())) < 0.5, mi["LT"], mi["RT"])
     rad = (l_spec == spec_names.index("radiology")) & (cat == 4) & ~side
@@ -592,7 +644,7 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
             col2[ind][i[same & np.isin(code_idx[j] * K + code_idx[i], pkeys[ind])]] = True
     fix = col2[1] & (rng.random(lines) < 0.93)
     slot = np.argmax(mods[:, :3] < 0, axis=1)
-    bypass = np.where(is_em, mi["25"], np.where(rng.random(lines) < 0.6, mi["59"], mi["XU"]))
+    bypass = np.where(is_em, mi["25"], np.where(rng.random(lines) < 0.35, mi["59"], mi["XU"]))
     sel = np.flatnonzero(fix & ~(mods == mi["25"]).any(axis=1))
     mods[sel, slot[sel]] = bypass[sel]
     drop = np.flatnonzero(col2[0] & (rng.random(lines) < 0.9))
@@ -602,6 +654,22 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
         k = rng.integers(0, len(tab), len(s2))
         code_idx[s2] = np.array([codes.index[c] for c in tab["code"]])[k]
         charge[s2] = np.round(tab["charge"].to_numpy()[k] * units[s2], 2)
+    lcode = cc[code_idx]
+
+    # An add-on code is billed with its primary: where a claim has the add-on alone, it was the primary.
+    for addon, primaries in ADD_ONS.items():
+        if addon not in codes.index:
+            continue
+        prim = [codes.index[p] for p in primaries if p in codes.index]
+        has_primary = np.zeros(n_claims, dtype=bool)
+        np.logical_or.at(has_primary, claim_of, isin(code_idx, prim))
+        alone = np.flatnonzero((code_idx == codes.index[addon]) & ~has_primary[claim_of])
+        if len(alone) and prim:
+            first = alone[~pd.Series(claim_of[alone]).duplicated().to_numpy()]  # one primary per claim
+            code_idx[first] = prim[0]
+            units[first] = 1
+            charge[first] = np.round(codes.table.drop_duplicates("code").set_index("code").loc[primaries[0], "charge"]
+                                     * rng.lognormal(0, 0.12, len(first)), 2) if primaries[0] in codes.index else charge[first]
     lcode = cc[code_idx]
 
     # --- diagnoses: 1-4 per claim, the same on every line of the claim (as on an 837)
@@ -804,7 +872,7 @@ def generate(lines: int, seed: int = 20260401) -> tuple[pa.Table, dict]:
     if len(bnpi):
         ln = np.flatnonzero(bad_b)
         good = npis[bill_npi[ln]]
-        wrong = (good // 10) * 10 + (good % 10 + 1 + rng.integers(0, 8, len(ln)) * 0) % 10
+        wrong = (good // 10) * 10 + (good % 10 + 1) % 10  # wrong check digit
         cols["billing_npi"] = put(cols["billing_npi"], ln, wrong.astype(str).astype(object))
     if len(rnpi):
         ln = np.flatnonzero(bad_r & (rend_npi >= 0))

@@ -17,7 +17,7 @@ from auditor.cli.options import parse_date
 @click.option("--no-default-rules", is_flag=True, help="Run only the --rules folders.")
 @click.option("--select", multiple=True, help="Only these rule ids, id prefixes or categories.")
 @click.option("--ignore", multiple=True, help="Skip these rule ids, id prefixes or categories.")
-@click.option("--engine", type=click.Choice(["python", "durable", "batch"]), default="python", show_default=True,
+@click.option("--engine", type=click.Choice(["python", "durable", "batch"]), default="durable", show_default=True,
               help="python: fastest; durable: durable_rules decides the conditions; batch: the pandas engine "
                    "on each request (slow, for comparison).")
 @click.option("--dispositions", type=click.Path(dir_okay=False),

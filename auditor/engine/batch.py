@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from auditor.engine.context import Context
-from auditor.engine.kinds import EVALUATORS, Hits, missing_inputs
+from auditor.engine.kinds import EVALUATORS, Hits, _take, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
 from auditor.engine.vector import Env, render, value_cache
 from auditor.engine.views import VIEWS, sources, split_version
@@ -81,15 +81,21 @@ def _na_ints(n: int) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
 
 
+# The flagged rows' columns a finding copies (only these are taken from the frame).
+_BASE_COLUMNS = ("claim_id", "line_number", "member_id", "billing_npi", "rendering_npi", "service_date",
+                 "procedure_code", "charge", "source_file")
+
+
 def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     n = len(hits.rows)
     if n == 0:
         return empty_findings()
     frame = ctx.frame(hits.over)
-    base = frame.iloc[hits.rows].reset_index(drop=True)
+    cols = [c for c in _BASE_COLUMNS + (("code",) if hits.over == "diagnoses" else ()) if c in frame.columns]
+    base = _take(frame, np.asarray(hits.rows), cols if len(cols) == len(set(cols)) else None)
     env = Env(hits.env, n, ctx.as_of, rule.id)
     message = render(rule.message_parts, env)
-    reference = pd.Series([rule.reference] * n, dtype=object)
+    reference = pd.Series(np.full(n, rule.reference, dtype=object), dtype=object)
     if rule.evidence:
         reference = reference + " | " + render(rule.evidence_parts, env)
     ref, kind = _versioned_ref(rule, hits)
@@ -101,8 +107,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     if hits.related is not None:
         rel = np.asarray(hits.related)
         has = rel >= 0
-        vals = ctx.lines["line_number"].to_numpy(dtype=object, na_value=None)[np.where(has, rel, 0)]
-        related = pd.array(np.where(has, vals, None), dtype="Int64")
+        related = pd.array(ctx.lines["line_number"].array, dtype="Int64").take(np.where(has, rel, -1), allow_fill=True)
     if rule.subject and rule.subject in hits.env[None].columns:
         subject = hits.env[None][rule.subject]
     elif rule.subject:

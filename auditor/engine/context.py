@@ -39,6 +39,7 @@ class Joined:
                  spread: np.ndarray | None = None):
         self._base, self._spread = ref, spread
         self._ref = ref if spread is None else None
+        self._cols: dict[str, pd.Series] = {}
         self.checked, self.missing_dates = checked, missing_dates
 
     @property
@@ -65,6 +66,12 @@ class Joined:
         return len(self._spread) if self._spread is not None else len(self._base)
 
     def __getitem__(self, key):
+        if self._ref is None and isinstance(key, str) and key in self._base.columns \
+                and not self._base.columns.has_duplicates:
+            # One column, spread to the rows (kept: a condition may read it again).
+            if key not in self._cols:
+                self._cols[key] = self._base[key].iloc[self._spread].reset_index(drop=True)
+            return self._cols[key]
         return self.ref[key]
 
     def __getattr__(self, name):

@@ -371,7 +371,7 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     side_ok = {"a": np.ones(n, dtype=bool), "b": np.ones(n, dtype=bool)}
     for lk in rule.lookups:
         j = ctx.lookup(rule.over, lk)
-        side_refs[lk.side][lk.alias] = j.ref
+        side_refs[lk.side][lk.alias] = j  # a Joined: columns are built as they are read
         side_ok[lk.side] &= j.checked
         if (ok & ~j.checked).any():
             missing[lk.table] = frame["service_date"][ok & ~j.checked]
@@ -380,9 +380,17 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
         a_ok &= mask(rule.left, Env({None: frame, **side_refs["a"]}, n, ctx.as_of, rule.id))
     if rule.right is not None and b_ok.any():
         b_ok &= mask(rule.right, Env({None: frame, **side_refs["b"]}, n, ctx.as_of, rule.id))
-    g = ctx.gids(rule.over, rule.scope)
-    a_ok &= g >= 0
-    b_ok &= g >= 0
+    if a_ok.any() and b_ok.any():
+        g = ctx.gids(rule.over, rule.scope)
+        a_ok &= g >= 0
+        b_ok &= g >= 0
+    else:  # no pair possible: no need to group the rows (the scope is still checked, as gids would)
+        absent = [c for c in rule.scope if c not in frame.columns]
+        if absent:
+            raise RuleError(f"scope column(s) {', '.join(absent)} are not available over {rule.over}")
+        g = np.full(n, -1, dtype=np.int64)
+        a_ok &= False
+        b_ok &= False
     a_rows, b_rows = np.flatnonzero(a_ok), np.flatnonzero(b_ok)
     pieces = []
     if rule.join is not None:
@@ -594,20 +602,26 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     join, key = rule.join, rule.default_key
     pkey = "code" if rule.partner_over == "diagnoses" else "procedure_code"
-    ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
-    p_ok = gb >= 0
+    p_ok = np.ones(len(pframe), dtype=bool)
     if rule.partner_where is not None:
         p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
     rows_all = np.flatnonzero(ok & checked)
     vids = ctx.version_codes(rule.over, join.table)[0].iloc[rows_all].reset_index(drop=True)
     has = vids.notna().to_numpy()
-    if has.any():  # the partners are only needed where a table version is in effect
+    if has.any():  # scope groups and partners are only needed where a table version is in effect
+        ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
+        p_ok &= gb >= 0
         p_rows = np.flatnonzero(p_ok)
         p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
                           "_g": gb[p_rows]})
         p = p[p["_pk"].notna().to_numpy()]
         ngroups = int(max(ga.max(initial=-1), gb.max(initial=-1))) + 1
         partners_in_group = np.bincount(p["_g"].to_numpy(), minlength=ngroups)
+    else:  # (the scope is still checked, as shared_gids would)
+        absent = [c for c in rule.scope if c not in frame.columns or c not in pframe.columns]
+        if absent:
+            where = rule.over if rule.over == rule.partner_over else f"{rule.over}/{rule.partner_over}"
+            raise RuleError(f"scope column(s) {', '.join(absent)} are not available over {where}")
     if (~has).any():
         missing[join.table] = frame["service_date"].iloc[rows_all[~has]]
     flagged, envs = [], []
@@ -619,6 +633,12 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
             if c not in table.columns:
                 raise RuleError(f"rule {rule.id}: table '{join.table}' has no column '{c}'")
         table = ctx.filtered_table(join.table, vid, join.where, rule.id).reset_index(drop=True)
+        if not table[join.left].isna().any():  # only rows whose code is a table entry can match
+            rcodes, runiq = ctx.codes(rule.over, key)
+            tk = table_keys(table, join.left, pd.Index(runiq, dtype=object))
+            listed = np.zeros(len(runiq) + 1, dtype=bool)
+            listed[tk[tk >= 0]] = True
+            rows = rows[listed[np.where(rcodes[rows] >= 0, rcodes[rows], len(runiq))]]
         a = pd.DataFrame({"_a": rows, "_k": frame[key].iloc[rows].astype(object).to_numpy(), "_g": ga[rows],
                           "_d": frame["service_date"].iloc[rows].to_numpy()})
         t = table.assign(_t=np.arange(len(table)))

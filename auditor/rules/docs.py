@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from pathlib import Path
 
 from auditor.engine.batch import table_label
 from auditor.findings import CATEGORIES
@@ -26,6 +27,15 @@ CATEGORY_TEXT = {
     "timely_filing": "A claim received after the payer's filing limit.",
     "utilization": "Provider billing patterns far from their peers (monthly review).",
 }
+
+
+def _display_path(path: str) -> str:
+    """A rule file's path relative to its pack's parent folder (rules/ncci/NCCI001-....yaml)."""
+    p = Path(path)
+    for parent in p.parents:
+        if (parent / "lists").is_dir() or parent.name == "rules":
+            return p.relative_to(parent.parent).as_posix()
+    return p.name
 
 
 def _variants(rules: list[Rule]):
@@ -64,6 +74,6 @@ def rules_markdown(rules: list[Rule]) -> str:
             ex = [e for g in group for e in g.examples]
             out.append(f"- **Examples:** {sum(e.expect_fail for e in ex)} failing, "
                        f"{sum(not e.expect_fail for e in ex)} passing (`auditor rules test`)")
-            out.append(f"- **File:** `{r.path}`")
+            out.append(f"- **File:** `{_display_path(r.path)}`")
             out.append("")
     return "\n".join(out)

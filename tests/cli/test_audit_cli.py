@@ -123,3 +123,12 @@ def test_rules_test_reports_a_failing_example(tmp_path):
     res = CliRunner().invoke(cli, ["rules", "test", str(tmp_path / "myrules")])
     assert res.exit_code == 1
     assert "FAIL  ZZ002" in res.output and "expected a finding, got none" in res.output
+
+
+def test_committed_rule_docs_are_current():
+    """docs/rules.md is generated from the rules; regenerate with `auditor rules docs` after a rule change."""
+    from auditor.rules.docs import rules_markdown
+    from auditor.rules.loader import load_rules
+
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(load_rules()), "run: auditor rules docs"
