@@ -13,6 +13,7 @@ import pandas as pd
 
 from auditor.claims.columns import (CANONICAL, CODE_COLUMNS, COMBINED, DATE_COLUMNS, DX_COLUMNS,
                                     MODIFIER_COLUMNS, NUMBER_COLUMNS)
+from auditor.distinct import representatives
 
 _SPLIT = re.compile(r"[,;|]")
 _SEX = {"M": "M", "F": "F", "U": "U", "MALE": "M", "FEMALE": "F", "UNKNOWN": "U"}
@@ -49,13 +50,7 @@ def _by_unique(s: pd.Series, fn, min_rows: int = 4096):
     k = len(uniques)
     if k > n // 2:
         return fn(s)
-    na = codes < 0
-    at = np.flatnonzero(~na)
-    first = np.full(k, n, dtype=np.int64)
-    np.minimum.at(first, codes[at], at)  # each value's first occurrence
-    if na.any():
-        first = np.append(first, int(np.argmax(na)))
-        codes = np.where(na, k, codes)
+    first, codes = representatives(codes, k)
     res = fn(s.iloc[first].reset_index(drop=True))
 
     def spread(r: pd.Series) -> pd.Series:

@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from auditor.distinct import representatives
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node, Op
 
@@ -138,13 +139,7 @@ def per_value(s: pd.Series, fn, min_rows: int = 4096, any_dtype: bool = False):
     k = len(uniques)
     if k > n // 2:
         return fn(s)
-    na = codes < 0
-    at = np.flatnonzero(~na)
-    first = np.full(k, n, dtype=np.int64)
-    np.minimum.at(first, codes[at], at)
-    if na.any():
-        first = np.append(first, int(np.argmax(na)))
-        codes = np.where(na, k, codes)
+    first, codes = representatives(codes, k)
     res = fn(s.iloc[first].reset_index(drop=True))
     if isinstance(res, pd.Series):
         return res.iloc[codes].set_axis(s.index)
