@@ -42,6 +42,10 @@ class Env:
         s = frame[name]
         return s.reset_index(drop=True) if not isinstance(s.index, pd.RangeIndex) or s.index.start != 0 else s
 
+    def has(self, ns: str | None, name: str) -> bool:
+        frame = self.frames.get(ns)
+        return frame is not None and name in frame.columns
+
     def multi(self, node: Node) -> list[pd.Series]:
         if isinstance(node, Col) and node.name in MULTI_COLUMNS:
             frame = self.frames.get(node.ns)
@@ -240,14 +244,16 @@ def _func(node: Func, env: Env):
     if name == "missing":
         s = as_series(evaluate(args[0], env), n)
         miss = _na_mask(s).copy()
-        if isinstance(args[0], Col):
-            raw = env.column(args[0].ns, args[0].name + "__raw")
-            miss &= raw.isna().to_numpy()
+        # No `__raw` column means no cell of that column failed to parse (it is sparse).
+        if isinstance(args[0], Col) and env.has(args[0].ns, args[0].name + "__raw"):
+            miss &= env.column(args[0].ns, args[0].name + "__raw").isna().to_numpy()
         return pd.arrays.BooleanArray(miss, np.zeros(n, dtype=bool))
     if name == "present":
         s = as_series(evaluate(args[0], env), n)
         return pd.arrays.BooleanArray(~_na_mask(s), np.zeros(n, dtype=bool))
     if name == "invalid":
+        if not env.has(args[0].ns, args[0].name + "__raw"):
+            return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
         raw = env.column(args[0].ns, args[0].name + "__raw")
         return pd.arrays.BooleanArray(raw.notna().to_numpy(), np.zeros(n, dtype=bool))
     if name == "npi_valid":
