@@ -91,7 +91,6 @@ class Context:
         self._codes: dict = {}
         self.scopes: dict = {}  # (id(rule), over) -> (rule, rows in scope), see kinds.in_scope
         self._joins: dict = {}
-        self._modkey: pd.Series | None = None
         self.versions_used: dict[tuple[str, str], int] = {}
 
     def frame(self, over: str) -> pd.DataFrame:
@@ -177,21 +176,11 @@ class Context:
         dx["procedure_code"] = None
         return dx
 
-    def sorted_modifiers(self, over: str) -> pd.DataFrame:
-        """Modifiers of each row in sorted order (_m1.._m4): the same set in any order compares equal."""
-        if self._modkey is None:
-            frame = self.frame(over)
-            mods = frame[[f"modifier_{i}" for i in range(1, 5)]].astype(object)
-            arr = np.where(mods.isna().to_numpy(), "", mods.to_numpy().astype(str))
-            arr.sort(axis=1)
-            self._modkey = pd.DataFrame(arr, columns=["_m1", "_m2", "_m3", "_m4"])
-        return self._modkey
-
     def modifier_set_ids(self, over: str) -> np.ndarray:
-        """One integer per row for the set of its modifiers in any order (equal ids = equal sorted_modifiers).
+        """One integer per row for the set of its modifiers in any order (equal ids = equal sorted modifiers).
 
-        Modifiers are compared as text with empty as "" (as sorted_modifiers does); the four columns
-        are encoded in one shared code space from their distinct values, sorted per row and combined.
+        Modifiers are compared as text with empty as ""; the four columns are encoded in one shared
+        code space from their distinct values, sorted per row and combined.
         """
         key = (over, "_modifier_set")
         if key not in self._gids:

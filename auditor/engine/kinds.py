@@ -535,7 +535,7 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
     for k in rule.keys:
         if k == "modifiers":
             if "modifier_1" not in frame.columns:
-                ctx.sorted_modifiers(rule.over)  # no modifier columns: the same error as ever
+                raise RuleError(f"rule {rule.id}: 'modifiers' is a key only over lines")
             ids.append((ctx.modifier_set_ids(rule.over), None))
         else:
             ok &= frame[k].notna().to_numpy()

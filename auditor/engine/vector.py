@@ -17,7 +17,7 @@ import pandas as pd
 
 from auditor.distinct import representatives
 from auditor.errors import RuleError
-from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node, Op
+from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node
 
 _CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}

@@ -383,14 +383,19 @@ def _variants(doc: _Map, path: str) -> list[tuple[str | None, _Map]]:
     return out
 
 
-def load_rule_file(path: Path, lists: dict[str, frozenset]) -> list[Rule]:
-    text = path.read_text(encoding="utf-8")
+def parse_yaml(text: str, path: str):
+    """Safe-load YAML whose mappings remember their keys' lines; a syntax error names file and line."""
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RuleError(f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
+        raise RuleError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path,
                         mark.line + 1 if mark else None) from None
+
+
+def load_rule_file(path: Path, lists: dict[str, frozenset]) -> list[Rule]:
+    text = path.read_text(encoding="utf-8")
+    doc = parse_yaml(text, str(path))
     if not isinstance(doc, dict):
         raise RuleError("a rule file holds one mapping (id, title, ...)", str(path))
     rules = []

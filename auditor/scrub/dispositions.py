@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from auditor.engine.perclaim.values import Compiler
 from auditor.errors import RuleError
 from auditor.findings import FINDING_COLUMNS, SEVERITIES
@@ -88,14 +86,9 @@ def load(path: str | Path | None = None, rule_dirs=(), default_rules: bool = Tru
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleError(f"cannot read the dispositions file ({exc.strerror or exc})", str(p)) from None
-    from auditor.rules.loader import _LineLoader, load_lists
+    from auditor.rules.loader import load_lists, parse_yaml
 
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RuleError(f"not valid YAML: {getattr(exc, 'problem', exc)}", str(p),
-                        mark.line + 1 if mark else None) from None
+    doc = parse_yaml(text, str(p))
     if not isinstance(doc, dict):
         raise RuleError("expected a mapping with 'findings' and 'claims' lists", str(p))
     unknown = sorted(set(doc) - {"findings", "claims", "default"})
