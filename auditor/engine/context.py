@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from auditor.claims.columns import DX_COLUMNS
+from auditor.distinct import dense_ids
 from auditor.engine.views import ViewStore, split_version
 from auditor.engine.vector import Env, factorize, mask
 from auditor.errors import RuleError
@@ -541,12 +542,12 @@ def combine_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
         bad |= codes < 0
         card = max(int(card), 1)
         if span * card >= 2 ** 62:  # keep the mixed-radix key inside int64: renumber first
-            key[~bad] = pd.factorize(key[~bad])[0]
+            key[~bad] = dense_ids(key[~bad])
             span = int(key.max()) + 1 if n else 1
         key = key * card + np.maximum(codes, 0)
         span *= card
     out = np.full(n, -1, dtype=np.int64)
     ok = ~bad
     if ok.any():
-        out[ok] = pd.factorize(key[ok])[0]
+        out[ok] = dense_ids(key[ok])
     return out

@@ -57,7 +57,7 @@ def missing_inputs(rule: Rule, ctx: Context) -> dict[str, int]:
     if not anyl.any():
         return {}
     out = {c: int(lack[:, i].sum()) for i, c in enumerate(rule.requires_columns) if lack[:, i].any()}
-    out["_rows"] = int(anyl.sum())
+    out["_rows"] = int(np.count_nonzero(anyl))
     out["_claims"] = int(frame["claim_id"][anyl].nunique())
     return out
 
@@ -147,20 +147,27 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
     frame = ctx.frame(rule.over)
     ok = applicable(rule, ctx)
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
-    todo = np.flatnonzero(ok & checked)
+    check = ok & checked
+    todo = np.flatnonzero(check)
     keep = ("found", "_version")
-    # The condition reads its own columns over every row; the message's columns are taken for
-    # the flagged rows only.
-    sub = {None: _take(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
-           **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=(rule.when,))) for a, r in refs.items()}}
-    env = Env(sub, len(todo), ctx.as_of, rule.id)
-    hit = mask(rule.when, env)
-    rows = todo[hit]
+    # The condition reads its own columns; the message's columns are taken for the flagged rows only.
+    if len(todo) * 4 >= len(frame) * 3:
+        # Most rows: evaluate over the whole frame (conditions are row by row) and keep the rows
+        # to check. No copy of the columns, and the run's cached encodings of them are reused.
+        full = np.arange(len(frame))
+        env = Env({None: frame, **{a: _take(r, full, env_columns(rule, r, a, keep, parts=(rule.when,)))
+                                   for a, r in refs.items()}}, len(frame), ctx.as_of, rule.id)
+        rows = np.flatnonzero(mask(rule.when, env) & check)
+    else:
+        sub = {None: _take(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
+               **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=(rule.when,))) for a, r in refs.items()}}
+        env = Env(sub, len(todo), ctx.as_of, rule.id)
+        rows = todo[mask(rule.when, env)]
     hit_env = {None: _take(frame, rows, env_columns(rule, frame, None)),
                **{a: _take(r, rows, env_columns(rule, r, a, keep)) for a, r in refs.items()}}
     return Hits(rule.over, rows, hit_env,
-                claim_level=rule.over == "diagnoses", applicable=int(ok.sum()),
-                not_checked=int((ok & ~checked).sum()), missing=missing)
+                claim_level=rule.over == "diagnoses", applicable=int(np.count_nonzero(ok)),
+                not_checked=int(np.count_nonzero(ok & ~checked)), missing=missing)
 
 
 def _codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
@@ -235,9 +242,11 @@ def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.n
     """
     join = rule.join
     key = rule.default_key
-    vids = ctx.version_codes(rule.over, join.table)[0].iloc[b_rows].reset_index(drop=True)
-    has = vids.notna().to_numpy()
-    versions = pd.unique(vids[has])
+    _, vcodes, vuniq = ctx.version_codes(rule.over, join.table)
+    vcodes = vcodes[b_rows]  # the version in effect per b row, as an integer (-1 = none)
+    has = vcodes >= 0
+    vorder = pd.unique(vcodes[has])  # versions in order of first appearance
+    versions = [vuniq[c] for c in vorder]
     for vid in versions:
         table = ctx.table(join.table, vid)
         if join.where is not None:
@@ -252,9 +261,9 @@ def _pairs_via_table(rule: Rule, ctx: Context, frame: pd.DataFrame, a_rows: np.n
     nk = len(universe)
     gpos = np.full(len(frame), -1, dtype=np.int64)
     out = []
-    for vid in versions:
+    for vcode, vid in zip(vorder, versions):
         table = ctx.table(join.table, vid)
-        bsel = b_rows[(vids == vid).to_numpy()]
+        bsel = b_rows[vcodes == vcode]
         ctx.note_version(join.table, vid, len(bsel))
         if join.where is not None:
             table = ctx.filtered_table(join.table, vid, join.where, rule.id)
@@ -432,7 +441,7 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     if not hit_a:
         return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "a": frame.iloc[:0],
                     "b": frame.iloc[:0]}, np.array([], dtype=np.int64), rule.over == "diagnoses",
-                    int(ok.sum()), not_checked, missing)
+                    int(np.count_nonzero(ok)), not_checked, missing)
     ra, rb = np.concatenate(hit_a), np.concatenate(hit_b)
     ref = pd.concat(hit_ref, ignore_index=True) if rule.join is not None else None
     if rule.unordered:
@@ -449,7 +458,7 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     env[None] = _take(frame, rows)
     if rule.over == "diagnoses":
         rel = np.full(len(rows), -1)
-    return Hits(rule.over, rows, env, rel, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
+    return Hits(rule.over, rows, env, rel, rule.over == "diagnoses", int(np.count_nonzero(ok)), not_checked, missing)
 
 
 def _agg(node: Func, env: Env, gid: np.ndarray, ngroups: int) -> pd.Series:
@@ -524,8 +533,8 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
             per_group[name] = values.to_numpy()
         line_vals = _take(frame, rows, full)
         env[None] = pd.concat([line_vals, per_group.iloc[gpos].reset_index(drop=True)], axis=1)
-    return Hits(rule.over, rows, env, None, claim_level or rule.over == "diagnoses", int(ok.sum()),
-                int((ok & ~checked).sum()), missing)
+    return Hits(rule.over, rows, env, None, claim_level or rule.over == "diagnoses", int(np.count_nonzero(ok)),
+                int(np.count_nonzero(ok & ~checked)), missing)
 
 
 def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
@@ -538,8 +547,8 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
                 raise RuleError(f"rule {rule.id}: 'modifiers' is a key only over lines")
             ids.append((ctx.modifier_set_ids(rule.over), None))
         else:
-            ok &= frame[k].notna().to_numpy()
             codes, uniques = ctx.codes(rule.over, k)
+            ok &= codes >= 0  # the key is present
             ids.append((codes, len(uniques)))
     # Integer group ids over all rows: only rows that share their keys with another row can be
     # duplicates, and only those are ordered (most lines are unique).
@@ -568,7 +577,7 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
         rows, firsts = rows[hit], firsts[hit]
         env = {k: v[hit].reset_index(drop=True) for k, v in env.items()}
     related = firsts if rule.over == "lines" else np.full(len(rows), -1)
-    return Hits(rule.over, rows, env, related, rule.over == "diagnoses", int(ok.sum()), 0, {})
+    return Hits(rule.over, rows, env, related, rule.over == "diagnoses", int(np.count_nonzero(ok)), 0, {})
 
 
 def _joined_list(values: pd.Series, by: np.ndarray, limit: int = 8) -> pd.Series:
@@ -606,8 +615,9 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     if rule.partner_where is not None:
         p_ok &= mask(rule.partner_where, Env({None: pframe}, len(pframe), ctx.as_of, rule.id))
     rows_all = np.flatnonzero(ok & checked)
-    vids = ctx.version_codes(rule.over, join.table)[0].iloc[rows_all].reset_index(drop=True)
-    has = vids.notna().to_numpy()
+    _, vcodes, vuniq = ctx.version_codes(rule.over, join.table)
+    vcodes = vcodes[rows_all]  # the version in effect per row, as an integer (-1 = none)
+    has = vcodes >= 0
     if has.any():  # scope groups and partners are only needed where a table version is in effect
         ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
         p_ok &= gb >= 0
@@ -625,8 +635,9 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     if (~has).any():
         missing[join.table] = frame["service_date"].iloc[rows_all[~has]]
     flagged, envs = [], []
-    for vid in pd.unique(vids[has]):
-        rows = rows_all[(vids == vid).to_numpy()]
+    for vcode in pd.unique(vcodes[has]):  # versions in order of first appearance
+        vid = vuniq[vcode]
+        rows = rows_all[vcodes == vcode]
         table = ctx.table(join.table, vid)
         ctx.note_version(join.table, vid, len(rows))
         for c in (join.left, join.right):
@@ -681,10 +692,10 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     not_checked = _missing_count(missing)
     if not flagged:
         return Hits(rule.over, np.array([], dtype=np.int64), {None: frame.iloc[:0], "ref": pd.DataFrame()},
-                    None, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
+                    None, rule.over == "diagnoses", int(np.count_nonzero(ok)), not_checked, missing)
     rows = np.concatenate(flagged)
     env = {k: pd.concat([e[k] for e in envs], ignore_index=True) for k in envs[0]}
-    return Hits(rule.over, rows, env, None, rule.over == "diagnoses", int(ok.sum()), not_checked, missing)
+    return Hits(rule.over, rows, env, None, rule.over == "diagnoses", int(np.count_nonzero(ok)), not_checked, missing)
 
 
 def eval_frequency(rule: Rule, ctx: Context) -> Hits:
@@ -701,8 +712,8 @@ def eval_frequency(rule: Rule, ctx: Context) -> Hits:
     for c in rule.group_by:
         sel = sel[frame[c].iloc[sel].notna().to_numpy()]
     if not len(sel):
-        return Hits(rule.over, sel, {None: frame.iloc[:0], "ref": j.ref.iloc[:0]}, None, False, int(ok.sum()),
-                    int((ok & ~j.checked).sum()), missing)
+        return Hits(rule.over, sel, {None: frame.iloc[:0], "ref": j.ref.iloc[:0]}, None, False, int(np.count_nonzero(ok)),
+                    int(np.count_nonzero(ok & ~j.checked)), missing)
     sub = frame.iloc[sel]
     gid = sub.groupby(list(rule.group_by), sort=False).ngroup().to_numpy().astype(np.int64)
     days = (sub["service_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
@@ -727,7 +738,7 @@ def eval_frequency(rule: Rule, ctx: Context) -> Hits:
     first_day = days_s[start[hit]].astype("datetime64[D]")
     env_line["window_start"] = pd.to_datetime(first_day)
     env = {None: env_line, "ref": _take(j.ref, rows)}
-    return Hits(rule.over, rows, env, None, False, int(ok.sum()), int((ok & ~j.checked).sum()), missing)
+    return Hits(rule.over, rows, env, None, False, int(np.count_nonzero(ok)), int(np.count_nonzero(ok & ~j.checked)), missing)
 
 
 EVALUATORS = {

@@ -36,7 +36,7 @@ class Env:
             raise RuleError(f"rule {self.rule_id}: namespace '{ns}' is not available here")
         if name not in frame.columns:
             if name.endswith("__raw") or frame.attrs.get("absent_optional"):
-                return pd.Series([None] * self.n, dtype=object)
+                return pd.Series(np.full(self.n, None, dtype=object), dtype=object)
             where = f"{ns}.{name}" if ns else name
             raise RuleError(f"rule {self.rule_id}: unknown column '{where}'")
         s = frame[name]
@@ -150,9 +150,16 @@ def per_value(s: pd.Series, fn, min_rows: int = 4096, any_dtype: bool = False):
     return res.take(codes)
 
 
+def _coded(s: pd.Series) -> bool:
+    """A text column whose factorization is cached for the run (see value_cache)."""
+    return getattr(_local, "cache", None) is not None and s.dtype == object and len(s) >= 4096
+
+
 def _na_mask(s: pd.Series) -> np.ndarray:
     """Where s is empty (read-only: copy before changing it)."""
-    return _cached(s, "isna", lambda: s.isna().to_numpy())
+    # From the column's (cached) encoding: most text columns a rule tests for empty cells are
+    # also joined or grouped on, and the encoding costs little more than one isna pass.
+    return _cached(s, "isna", lambda: factorize(s)[0] < 0 if _coded(s) else s.isna().to_numpy())
 
 
 def _scalar_side(s, v) -> bool:
@@ -181,6 +188,14 @@ def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
         return pd.arrays.BooleanArray(vals & ~na, na)
     sa, sb = as_series(a, n), as_series(b, n)
     na = _na_mask(sa) | _na_mask(sb)
+    if op in ("==", "!=") and _coded(sa) and _coded(sb):
+        # Two text columns (e.g. rendering_npi != billing_npi): compare their cached integer codes,
+        # with b's distinct values placed in a's code space, instead of a million string comparisons.
+        ca, ua = factorize(sa)
+        cb, ub = factorize(sb)
+        pos = pd.Index(ua, dtype=object).get_indexer(pd.Index(ub, dtype=object)) if len(ub) else np.zeros(0, np.intp)
+        same = np.append(pos, -2)[cb] == ca  # cb == -1 (empty) -> -2, never a code
+        return pd.arrays.BooleanArray((same if op == "==" else ~same) & ~na, na)
     try:
         with np.errstate(invalid="ignore"):
             res = _CMP[op](sa, sb)
@@ -227,6 +242,11 @@ def _luhn_npi_values(s: pd.Series) -> pd.arrays.BooleanArray:
 
 
 def _days(d1: pd.Series, d2: pd.Series) -> pd.Series:
+    if d1.dtype == "datetime64[ns]" and d2.dtype == "datetime64[ns]":  # the canonical dates: numpy only
+        diff = d2.to_numpy() - d1.to_numpy()
+        na = np.isnat(diff)
+        days = np.floor_divide(diff.view(np.int64), 86_400 * 10 ** 9)  # whole days, as Timedelta.days
+        return pd.Series(pd.arrays.FloatingArray(np.where(na, 0, days).astype(np.float64), na))
     return (pd.to_datetime(d2) - pd.to_datetime(d1)).dt.days.astype("Float64")
 
 
@@ -246,7 +266,7 @@ def _func(node: Func, env: Env):
         miss = _na_mask(s).copy()
         # No `__raw` column means no cell of that column failed to parse (it is sparse).
         if isinstance(args[0], Col) and env.has(args[0].ns, args[0].name + "__raw"):
-            miss &= env.column(args[0].ns, args[0].name + "__raw").isna().to_numpy()
+            miss &= _na_mask(env.column(args[0].ns, args[0].name + "__raw"))
         return pd.arrays.BooleanArray(miss, np.zeros(n, dtype=bool))
     if name == "present":
         s = as_series(evaluate(args[0], env), n)
@@ -255,7 +275,7 @@ def _func(node: Func, env: Env):
         if not env.has(args[0].ns, args[0].name + "__raw"):
             return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
         raw = env.column(args[0].ns, args[0].name + "__raw")
-        return pd.arrays.BooleanArray(raw.notna().to_numpy(), np.zeros(n, dtype=bool))
+        return pd.arrays.BooleanArray(~_na_mask(raw), np.zeros(n, dtype=bool))
     if name == "npi_valid":
         return _luhn_npi(as_series(evaluate(args[0], env), n))
     if name == "matches":
@@ -304,10 +324,14 @@ def _func(node: Func, env: Env):
             return pd.Series(total.astype("float64"))
         return pd.arrays.BooleanArray(total > 0, np.zeros(n, dtype=bool))
     if name == "coalesce":
-        out = as_series(evaluate(args[0], env), n).copy()
+        out = as_series(evaluate(args[0], env), n)
         for a in args[1:]:
             nxt = as_series(evaluate(a, env), n)
-            out = out.where(out.notna(), nxt)
+            empty = _na_mask(out)
+            if empty.all():  # nothing to keep (e.g. an optional table that is absent): the next value
+                out = nxt
+            elif empty.any():
+                out = out.where(~empty, nxt)
         return out
     if name == "between":
         x = evaluate(args[0], env)
