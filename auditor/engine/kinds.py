@@ -149,18 +149,18 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
     refs, checked, missing = _lookups(rule, ctx, ok, rule.over)
     check = ok & checked
     todo = np.flatnonzero(check)
-    keep = ("found", "_version")
+    keep = ("found", "_version")  # for the message and the finding's reference (the condition reads its own)
     # The condition reads its own columns; the message's columns are taken for the flagged rows only.
     if len(todo) * 4 >= len(frame) * 3:
         # Most rows: evaluate over the whole frame (conditions are row by row) and keep the rows
         # to check. No copy of the columns, and the run's cached encodings of them are reused.
         full = np.arange(len(frame))
-        env = Env({None: frame, **{a: _take(r, full, env_columns(rule, r, a, keep, parts=(rule.when,)))
+        env = Env({None: frame, **{a: _take(r, full, env_columns(rule, r, a, parts=(rule.when,)))
                                    for a, r in refs.items()}}, len(frame), ctx.as_of, rule.id)
         rows = np.flatnonzero(mask(rule.when, env) & check)
     else:
         sub = {None: _take(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
-               **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=(rule.when,))) for a, r in refs.items()}}
+               **{a: _take(r, todo, env_columns(rule, r, a, parts=(rule.when,))) for a, r in refs.items()}}
         env = Env(sub, len(todo), ctx.as_of, rule.id)
         rows = todo[mask(rule.when, env)]
     hit_env = {None: _take(frame, rows, env_columns(rule, frame, None)),
@@ -495,7 +495,7 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     row_parts = tuple(x for x in extra if x is not None)
     sub = _take(frame, todo, env_columns(rule, frame, None, (), parts=row_parts))
     ngroups = int(gid.max()) + 1 if len(gid) else 0
-    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, keep, parts=row_parts))
+    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, parts=row_parts))
                                  for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
     measures = {name: _agg(node, row_env, gid, ngroups) for name, node in rule.measures.items()}
     first_pos = np.full(ngroups, len(gid), dtype=np.int64)
@@ -504,7 +504,7 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     group_rows = _take(frame, first_rows, env_columns(rule, frame, None, shadow, parts=(rule.when,)))
     for name, values in measures.items():
         group_rows[name] = values.to_numpy()
-    genv = {None: group_rows, **{a: _take(r, first_rows, env_columns(rule, r, a, keep, parts=(rule.when,)))
+    genv = {None: group_rows, **{a: _take(r, first_rows, env_columns(rule, r, a, parts=(rule.when,)))
                                  for a, r in refs.items()}}
     hit_groups = np.flatnonzero(mask(rule.when, Env(genv, ngroups, ctx.as_of, rule.id)))
     claim_level = rule.flag == "group"

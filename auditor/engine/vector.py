@@ -29,6 +29,7 @@ class Env:
 
     def __init__(self, frames: dict[str | None, pd.DataFrame], n: int, as_of: date, rule_id: str = ""):
         self.frames, self.n, self.as_of, self.rule_id = frames, n, as_of, rule_id
+        self.memo: dict = {}  # function calls already evaluated here (a condition may repeat one)
 
     def column(self, ns: str | None, name: str) -> pd.Series:
         frame = self.frames.get(ns)
@@ -250,8 +251,31 @@ def _days(d1: pd.Series, d2: pd.Series) -> pd.Series:
     return (pd.to_datetime(d2) - pd.to_datetime(d1)).dt.days.astype("Float64")
 
 
+def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1-12) and day of datetime64[ns] values (NaT gives garbage: mask it).
+
+    Integer arithmetic on days since 1970-01-01 (the proleptic Gregorian civil-from-days
+    conversion), because numpy's datetime64 unit conversions are several times slower.
+    """
+    z = np.floor_divide(d.view(np.int64), 86_400 * 10 ** 9) + 719_468  # days since 0000-03-01
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097                                              # day of the 400-year era
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365   # year of the era
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)                      # day of the March-based year
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
 def _age_on(birth: pd.Series, when: pd.Series) -> pd.Series:
     """Whole years of age on a date (a birthday counts on the day itself)."""
+    if birth.dtype == "datetime64[ns]" and when.dtype == "datetime64[ns]":  # canonical dates: numpy only
+        b, w = birth.to_numpy(), when.to_numpy()
+        na = np.isnat(b) | np.isnat(w)
+        (by, bm, bd), (wy, wm, wd) = _ymd(np.where(na, w, b)), _ymd(np.where(na, b, w))
+        age = wy - by - ((wm < bm) | ((wm == bm) & (wd < bd)))
+        return pd.Series(pd.arrays.FloatingArray(np.where(na, 0, age).astype(np.float64), na))
     b, w = pd.to_datetime(birth), pd.to_datetime(when)
     years = w.dt.year - b.dt.year
     before = (w.dt.month < b.dt.month) | ((w.dt.month == b.dt.month) & (w.dt.day < b.dt.day))
@@ -365,7 +389,13 @@ def evaluate(node: Node, env: Env):
             raise RuleError(f"rule {env.rule_id}: '{node.name}' holds several values; use any_in()")
         return env.column(node.ns, node.name)
     if isinstance(node, Func):
-        return _func(node, env)
+        try:
+            return env.memo[node]
+        except KeyError:
+            env.memo[node] = out = _func(node, env)
+            return out
+        except TypeError:  # (a node that cannot be a key)
+            return _func(node, env)
     op, args, n = node.op, node.args, env.n
     if op == "and":
         out = to_bool(evaluate(args[0], env), n)
