@@ -620,11 +620,11 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
     has = vcodes >= 0
     if has.any():  # scope groups and partners are only needed where a table version is in effect
         ga, gb = ctx.shared_gids(rule.over, rule.partner_over, rule.scope)
-        p_ok &= gb >= 0
+        pcodes, puniq = ctx.codes(rule.partner_over, pkey)
+        puniq = np.asarray(puniq, dtype=object)
+        p_ok &= (gb >= 0) & (pcodes >= 0)  # partners with a scope and a code
         p_rows = np.flatnonzero(p_ok)
-        p = pd.DataFrame({"_p": p_rows, "_pk": pframe[pkey].iloc[p_rows].astype(object).to_numpy(),
-                          "_g": gb[p_rows]})
-        p = p[p["_pk"].notna().to_numpy()]
+        p = pd.DataFrame({"_p": p_rows, "_g": gb[p_rows]})  # (their codes: puniq[pcodes[_p]])
         ngroups = int(max(ga.max(initial=-1), gb.max(initial=-1))) + 1
         partners_in_group = np.bincount(p["_g"].to_numpy(), minlength=ngroups)
     else:  # (the scope is still checked, as shared_gids would)
@@ -644,22 +644,41 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
             if c not in table.columns:
                 raise RuleError(f"rule {rule.id}: table '{join.table}' has no column '{c}'")
         table = ctx.filtered_table(join.table, vid, join.where, rule.id).reset_index(drop=True)
-        if not table[join.left].isna().any():  # only rows whose code is a table entry can match
+        t = table.assign(_t=np.arange(len(table)))
+        # Joins on integer codes (the run's encodings of the rows' and partners' codes) when the
+        # table has no empty keys; otherwise on the values themselves (an empty key matches empty).
+        coded = not table[join.left].isna().any() and not table[join.right].isna().any()
+        if coded:  # only rows whose code is a table entry can match
             rcodes, runiq = ctx.codes(rule.over, key)
             tk = table_keys(table, join.left, pd.Index(runiq, dtype=object))
             listed = np.zeros(len(runiq) + 1, dtype=bool)
             listed[tk[tk >= 0]] = True
             rows = rows[listed[np.where(rcodes[rows] >= 0, rcodes[rows], len(runiq))]]
-        a = pd.DataFrame({"_a": rows, "_k": frame[key].iloc[rows].astype(object).to_numpy(), "_g": ga[rows],
-                          "_d": frame["service_date"].iloc[rows].to_numpy()})
-        t = table.assign(_t=np.arange(len(table)))
-        m = a.merge(t, left_on="_k", right_on=join.left)
+            a = pd.DataFrame({"_a": rows, "_kc": rcodes[rows], "_g": ga[rows],
+                              "_d": frame["service_date"].iloc[rows].to_numpy()})
+            t["_kc"] = tk
+            m = a.merge(t[tk >= 0], on="_kc")
+        else:
+            a = pd.DataFrame({"_a": rows, "_k": frame[key].iloc[rows].astype(object).to_numpy(), "_g": ga[rows],
+                              "_d": frame["service_date"].iloc[rows].to_numpy()})
+            m = a.merge(t, left_on="_k", right_on=join.left)
         if join.dated_by is not None and len(m):
             m = m[in_windows(m, m["_d"], join.windows)]
         if m.empty:
             continue
         needs = m["_a"].unique()
-        sat = m.merge(p, left_on=["_g", join.right], right_on=["_g", "_pk"])
+        # Only partners in the scope groups of these rows can match (dropping the others keeps the
+        # merge's order: the left rows', then the right rows' as they were).
+        in_groups = np.zeros(ngroups, dtype=bool)
+        mg = m["_g"].to_numpy()
+        in_groups[mg[mg >= 0]] = True  # (a row without a scope has no partner)
+        pm = p[in_groups[p["_g"].to_numpy()]]
+        if coded:
+            m["_rc"] = table_keys(table, join.right, pd.Index(puniq, dtype=object))[m["_t"].to_numpy()]
+            sat = m.merge(pm.assign(_rc=pcodes[pm["_p"].to_numpy()]), on=["_g", "_rc"])
+        else:
+            pm = pm.assign(_pk=puniq[pcodes[pm["_p"].to_numpy()]])
+            sat = m.merge(pm, left_on=["_g", join.right], right_on=["_g", "_pk"])
         if rule.over == rule.partner_over:
             sat = sat[sat["_a"] != sat["_p"]]
         if rule.flag_when == "none_listed":
@@ -679,7 +698,8 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
         ref = first[[c for c in table.columns]].reset_index(drop=True)
         ref[join.right + "_list"] = entries.reindex(bad).fillna("").to_numpy()
         pp = p[np.isin(p["_g"].to_numpy(), ga[bad])]
-        in_scope_codes = _joined_list(pp["_pk"], pp["_g"].to_numpy())
+        in_scope_codes = _joined_list(pd.Series(puniq[pcodes[pp["_p"].to_numpy()]], dtype=object),
+                                      pp["_g"].to_numpy())
         ref["partner_list"] = in_scope_codes.reindex(ga[bad]).fillna("").to_numpy()
         ref["_version"] = vid
         flagged.append(bad)

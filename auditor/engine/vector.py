@@ -254,10 +254,24 @@ def _days(d1: pd.Series, d2: pd.Series) -> pd.Series:
 def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Year, month (1-12) and day of datetime64[ns] values (NaT gives garbage: mask it).
 
-    Integer arithmetic on days since 1970-01-01 (the proleptic Gregorian civil-from-days
-    conversion), because numpy's datetime64 unit conversions are several times slower.
+    Dates span a few thousand days: each day in the span is converted once and looked up,
+    because numpy's datetime64 unit conversions (and 64-bit integer division) are slow per row.
     """
-    z = np.floor_divide(d.view(np.int64), 86_400 * 10 ** 9) + 719_468  # days since 0000-03-01
+    days = np.floor_divide(d.view(np.int64), 86_400 * 10 ** 9)
+    valid = ~np.isnat(d)
+    if not valid.any():
+        return _civil(days)
+    lo, hi = int(days[valid].min()), int(days[valid].max())
+    if hi - lo > len(d):
+        return _civil(days)
+    y, m, day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+    at = np.clip(days - lo, 0, hi - lo)
+    return y[at], m[at], day[at]
+
+
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 -> (year, month, day): the proleptic Gregorian civil-from-days conversion."""
+    z = days + 719_468  # days since 0000-03-01
     era = np.floor_divide(z, 146_097)
     doe = z - era * 146_097                                              # day of the 400-year era
     yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365   # year of the era

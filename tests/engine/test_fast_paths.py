@@ -20,8 +20,12 @@ def _dates(rng, start: str, days: int, n: int, na: float = 0.05) -> pd.Series:
 
 def test_year_month_day_every_day_of_the_datetime_range():
     d = pd.date_range("1677-09-22", "2262-04-10", freq="D").as_unit("ns")
-    y, m, day = vector._ymd(d.to_numpy())
+    y, m, day = vector._ymd(d.to_numpy())  # (a span of days: one conversion per day, looked up)
     assert (y == d.year).all() and (m == d.month).all() and (day == d.day).all()
+    y, m, day = vector._civil(d.to_numpy().view(np.int64) // 86_400_000_000_000)  # (row by row)
+    assert (y == d.year).all() and (m == d.month).all() and (day == d.day).all()
+    sparse = d[[0, len(d) - 1]].to_numpy()  # two dates far apart: converted row by row
+    assert vector._ymd(sparse)[0].tolist() == [1677, 2262]
 
 
 def test_age_and_days_match_pandas():
