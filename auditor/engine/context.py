@@ -163,7 +163,7 @@ class Context:
                 dx.columns = ln.columns[ln.columns.get_indexer(base_cols)]
             dx["service_date"] = min_date[cc[r]]
             dx["charge"] = total[cc[r]]
-            dx["code"] = code
+            dx["code"] = pd.Series(code, dtype=object)  # (pandas 3 would infer its "str" dtype)
             dx["position"] = p
         if rows:
             # The claim fields are the first line's: their codes are the lines' codes at those rows,

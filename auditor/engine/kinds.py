@@ -473,6 +473,14 @@ def _agg(node: Func, env: Env, gid: np.ndarray, ngroups: int) -> pd.Series:
         if name == "any":
             return pd.Series(np.bincount(gid, weights=b, minlength=ngroups) > 0)
         return pd.Series(np.bincount(gid, weights=~b, minlength=ngroups) == 0)
+    if name == "sum" and vals.dtype == np.float64:
+        v = vals.to_numpy()
+        has = ~np.isnan(v)
+        w = v[has]
+        if len(w) == 0 or ((w == np.round(w)).all() and np.abs(w).sum() < 2 ** 52):
+            # Whole numbers (units): a weighted bincount sums them exactly, as the groupby would.
+            total = np.bincount(gid[has], weights=w, minlength=ngroups)
+            return pd.Series(np.where(np.bincount(gid[has], minlength=ngroups) > 0, total, np.nan))
     grouped = vals.groupby(gid)
     res = {"sum": lambda: grouped.sum(min_count=1), "min": grouped.min, "max": grouped.max,
            "nunique": grouped.nunique}[name]()
