@@ -39,6 +39,9 @@ for _mod, _attr in _COMMANDS:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and input errors exit 2 with one message, never a traceback."""
+    from auditor.engine import allocator
+
+    allocator.tune()  # before reading claims: reading and normalizing allocate million-row arrays too
     try:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as exc:

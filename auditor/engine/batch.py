@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from auditor.engine import allocator
 from auditor.engine.context import Context
 from auditor.engine.kinds import EVALUATORS, Hits, _take, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
@@ -189,6 +190,7 @@ def evaluate(lines: pd.DataFrame, rules: list[Rule], store, as_of: date | None =
              reader_findings: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Context]:
     """Run the rules over the canonical line frame; return (findings, coverage, context)."""
     as_of = as_of or date.today()
+    allocator.tune()
     ctx = Context(lines, store, as_of)
     pieces, cov = [], {}
     with value_cache():  # columns' encodings shared by the rules of this run, dropped after it

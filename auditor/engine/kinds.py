@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from auditor.distinct import dense_ids
 from auditor.engine.context import Context, Joined, combine_codes, in_windows, table_keys
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
@@ -545,6 +546,19 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
                 int(np.count_nonzero(ok & ~checked)), missing)
 
 
+def _mixed_key(parts: list[tuple[np.ndarray, int]], rows: np.ndarray) -> np.ndarray | None:
+    """One int64 per row of `rows` for its combination of codes (all present), or None if it would not fit."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    span = 1
+    for codes, card in parts:
+        card = max(int(card), 1)
+        if span * card >= 2 ** 62:
+            return None
+        key = key * card + codes[rows]
+        span *= card
+    return key
+
+
 def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
     frame = ctx.frame(rule.over)
     ok = applicable(rule, ctx)
@@ -558,15 +572,25 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
             codes, uniques = ctx.codes(rule.over, k)
             ok &= codes >= 0  # the key is present
             ids.append((codes, len(uniques)))
-    # Integer group ids over all rows: only rows that share their keys with another row can be
-    # duplicates, and only those are ordered (most lines are unique).
-    gid_all = combine_codes([(c, int(c.max()) + 1 if card is None else card) for c, card in ids]) \
-        if ids else np.zeros(len(frame), dtype=np.int64)
+    # Only rows that share their keys with another row can be duplicates, and only those are
+    # grouped and ordered (most lines are unique).
+    parts = [(c, int(c.max(initial=-1)) + 1 if card is None else card) for c, card in ids]
     todo_all = np.flatnonzero(ok)
-    g = gid_all[todo_all]
-    size = np.bincount(g, minlength=int(gid_all.max(initial=-1)) + 1) if len(g) else np.zeros(0, dtype=np.int64)
-    todo = todo_all[size[g] >= 2] if len(g) else todo_all
-    keys = pd.DataFrame({"_gid": gid_all[todo]})
+    key = _mixed_key(parts, todo_all) if ids else None
+    if key is not None:
+        # One integer per key combination; repeated ones found by a sort (cheaper than numbering
+        # every row's combination when nearly all are distinct).
+        s = np.sort(key)
+        repeated = np.unique(s[1:][s[1:] == s[:-1]])
+        shared = pd.Index(repeated).get_indexer(key) >= 0 if len(repeated) else np.zeros(len(key), dtype=bool)
+        todo = todo_all[shared]
+        keys = pd.DataFrame({"_gid": dense_ids(key[shared])})
+    else:
+        gid_all = combine_codes(parts) if ids else np.zeros(len(frame), dtype=np.int64)
+        g = gid_all[todo_all]
+        size = np.bincount(g, minlength=int(gid_all.max(initial=-1)) + 1) if len(g) else np.zeros(0, dtype=np.int64)
+        todo = todo_all[size[g] >= 2] if len(g) else todo_all
+        keys = pd.DataFrame({"_gid": gid_all[todo]})
     # Earliest submitted claim first: the later copy is the duplicate.
     order_cols = {"_recv": frame["received_date"].iloc[todo].to_numpy(),
                   "_claim": frame["claim_id"].iloc[todo].astype(object).to_numpy(),

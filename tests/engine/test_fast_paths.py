@@ -78,3 +78,19 @@ def test_dense_ids_match_factorize():
     for n in (0, 1, 17, 100_000):
         key = rng.integers(-3, 1000, n) * 1_000_003
         assert (dense_ids(key) == pd.factorize(key)[0]).all()
+
+
+def test_allocator_tuning_runs_once_and_can_be_turned_off(monkeypatch):
+    from auditor.engine import allocator
+
+    monkeypatch.setattr(allocator, "_done", False)
+    monkeypatch.setenv("AUDITOR_MALLOC_TUNING", "0")
+    assert allocator.tune() is False  # turned off
+    assert allocator.tune() is False  # and only ever tried once
+    monkeypatch.setattr(allocator, "_done", False)
+    monkeypatch.delenv("AUDITOR_MALLOC_TUNING")
+    first = allocator.tune()
+    import platform
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert first is True
+    assert allocator.tune() is False
