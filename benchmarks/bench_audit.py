@@ -43,8 +43,9 @@ CORE = ["NCCI001", "NCCI002", "MUE001", "MUE002", "MUE003", "MUE004", "DUP001"]
 # rule, diagnosis validity and billability, procedure and modifier form, NCCI PTP, MUE, duplicates,
 # timely filing). The shipped rules/ folder has grown since (add-on codes, age/sex, sequencing,
 # Excludes1, modifiers, global surgery, frequency, medical necessity): all of them are timed too.
-ISSUE2 = ["DQ001", "DQ002", "DQ003", "DQ004", "DQ005", "DQ006", "DQ007", "DQ008", "DQ009", "DUP001", "IC001",
-          "IC002", "IC003", "IC004", "MUE001", "MUE002", "MUE003", "MUE004", "NCCI001", "NCCI002", "TF001"]
+ISSUE2 = ["DQ001", "DQ002", "DQ003", "DQ004", "DQ005", "DQ006", "DQ007", "DQ008", "DQ009", "DQ011", "DQ012",
+          "DUP001", "IC001", "IC002", "IC003", "IC004", "MUE001", "MUE002", "MUE003", "MUE004", "NCCI001", "NCCI002",
+          "TF001"]
 TARGET_LPS = 500_000
 TARGET_MEM_GB = 3.0
 
