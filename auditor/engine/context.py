@@ -330,7 +330,10 @@ class Context:
         if reps is None:
             joined = Joined(self._lookup_rows(frame, lk, vids, checked), checked, dates[~checked])
         else:
-            sub = frame.iloc[reps].reset_index(drop=True)
+            # (the join reads the key columns and the date only: not the whole wide frame)
+            need = [c for c in dict.fromkeys([a for a, _ in lk.on] + ["service_date"]) if c in frame.columns]
+            sub = frame.iloc[reps].reset_index(drop=True) if frame.columns.has_duplicates else \
+                pd.concat([frame[c].iloc[reps].reset_index(drop=True) for c in need], axis=1)
             ref = self._lookup_rows(sub, lk, vids.iloc[reps].reset_index(drop=True), checked[reps])
             joined = Joined(ref, checked, dates[~checked], spread)
         self._joins[key] = joined

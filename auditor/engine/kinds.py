@@ -196,13 +196,12 @@ def _side_entries(rows: np.ndarray, ids_by_length: list[np.ndarray], row_code: n
     """
     out_r, out_k = [], []
     code = row_code[rows]
-    ok_code = code >= 0
     for ids in ids_by_length:
-        k = np.where(ok_code, ids[np.maximum(code, 0)], -1)
-        keep = k >= 0
-        keep[keep] = wanted[k[keep]]
+        good = ids >= 0  # per distinct code: its key is one the table's column has
+        good[good] = wanted[ids[good]]
+        keep = np.append(good, False)[code]  # (an empty code, -1, takes the appended False)
         out_r.append(rows[keep])
-        out_k.append(k[keep])
+        out_k.append(ids[code[keep]])
     if not out_r:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(out_r), np.concatenate(out_k)

@@ -144,7 +144,7 @@ def per_value(s: pd.Series, fn, min_rows: int = 4096, any_dtype: bool = False):
     k = len(uniques)
     if k > n // 2:
         return fn(s)
-    first, codes = representatives(codes, k)
+    first, codes = _cached(s, "representatives", lambda: representatives(codes, k))
     res = fn(s.iloc[first].reset_index(drop=True))
     if isinstance(res, pd.Series):
         return res.iloc[codes].set_axis(s.index)
@@ -179,6 +179,17 @@ def _scalar_side(s, v) -> bool:
 def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
     if _scalar_side(a, b) or _scalar_side(b, a):
         col, lit = (a, b) if isinstance(a, pd.Series) else (b, a)
+        if _coded(col) and type(lit) is str:
+            # A text column and a text literal: compare each distinct value once, spread by the codes.
+            codes, uniq = factorize(col)
+            vals = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+            try:
+                per = _CMP[op](vals, lit) if col is a else _CMP[op](lit, vals)
+            except TypeError as exc:
+                raise RuleError(f"rule {env.rule_id}: cannot compare values ({exc})") from None
+            na = _na_mask(col).copy()
+            hit = np.append(per.to_numpy(dtype=bool, na_value=False), False)[codes]
+            return pd.arrays.BooleanArray(hit & ~na, na)
         na = _na_mask(col) | bool(pd.isna(lit))
         try:
             with np.errstate(invalid="ignore"):

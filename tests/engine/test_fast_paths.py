@@ -63,6 +63,19 @@ def test_text_column_equality_in_code_space(n):
         assert [None if v is pd.NA else v for v in got] == want
 
 
+@pytest.mark.parametrize("op", ["==", "!=", "<", ">="])
+def test_text_column_against_a_literal_once_per_distinct_value(op):
+    rng = np.random.default_rng(11)
+    pool = np.array(["99202", "99213", "J1100", "0001U", None], dtype=object)
+    frame = pd.DataFrame({"a": pool[rng.integers(0, 5, 10_000)]}, dtype=object)
+    got = _run(f'a {op} "99213"', frame) + _run(f'"99213" {op} a', frame)
+    import operator
+    f = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, ">=": operator.ge}[op]
+    want = [None if pd.isna(a) else f(a, "99213") for a in frame["a"]] + \
+        [None if pd.isna(a) else f("99213", a) for a in frame["a"]]
+    assert [None if v is pd.NA else v for v in got] == want
+
+
 def test_coalesce_of_an_empty_column_takes_the_next_value():
     frame = pd.DataFrame({"x": pd.Series(np.full(5000, None, dtype=object), dtype=object),
                           "y": np.arange(5000, dtype=float)})
