@@ -103,7 +103,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     if ref is not None:
         vids = ref["_version"].astype(object)
         text = {v: _version_text(kind, v) for v in pd.unique(vids.dropna())}
-        reference = reference + " | " + vids.map(text).astype(object).where(vids.notna(), "").astype(str)
+        reference = reference + " | " + vids.map(text).astype(object).where(vids.notna(), "")  # (text)
     related = _na_ints(n)
     if hits.related is not None:
         rel = np.asarray(hits.related)
@@ -128,9 +128,23 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     subj = subject.astype(object).where(subject.notna(), "").astype(str).to_numpy()
     if rule.variant:
         subj = np.char.add(rule.variant + ":", subj.astype(str))
-    out["fingerprint"] = fingerprints(out["rule_id"], out["claim_id"], out["line_number"], out["related_line"],
-                                      pd.Series(subj))
+    out["_subject"] = subj  # fingerprinted with every rule's findings at once (see evaluate)
     return out
+
+
+def _fingerprinted(found: pd.DataFrame) -> pd.DataFrame:
+    """Fill the fingerprints of the rules' findings (rows with a ``_subject``) in one call: the same
+    values as per rule, without its fixed cost for every rule."""
+    if "_subject" not in found.columns:
+        return found
+    mine = found["_subject"].notna().to_numpy()
+    if mine.any():
+        sub = found[mine]
+        fp = fingerprints(sub["rule_id"], sub["claim_id"], sub["line_number"], sub["related_line"], sub["_subject"])
+        if "fingerprint" not in found.columns:
+            found["fingerprint"] = None
+        found.loc[mine, "fingerprint"] = fp.to_numpy()
+    return found.drop(columns="_subject")
 
 
 def input_findings(rule: Rule, found: list[dict], lines: pd.DataFrame) -> pd.DataFrame:
@@ -213,7 +227,7 @@ def evaluate(lines: pd.DataFrame, rules: list[Rule], store, as_of: date | None =
             for k, v in lacking.items():
                 acc[4][k] = max(acc[4].get(k, 0), v)
     pieces = [p for p in pieces if len(p)]
-    findings = conform(pd.concat(pieces, ignore_index=True)) if pieces else empty_findings()
+    findings = conform(_fingerprinted(pd.concat(pieces, ignore_index=True))) if pieces else empty_findings()
     if len(findings):
         findings = findings.sort_values(["claim_id", "line_number", "rule_id"], na_position="first",
                                         kind="stable").reset_index(drop=True)

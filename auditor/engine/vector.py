@@ -475,7 +475,10 @@ def _format_values(s: pd.Series) -> pd.Series:
         return s.astype(object).map({True: "yes", False: "no"}).where(s.notna(), "")
     obj = s.astype(object)
     # mixed values (e.g. from iif): whole floats as integers, dates as YYYY-MM-DD
-    if pd.api.types.infer_dtype(obj, skipna=True) in ("string", "empty", "integer", "boolean"):
+    kind = pd.api.types.infer_dtype(obj, skipna=True)
+    if kind in ("string", "empty"):  # text already (no conversion to pandas' string dtype and back)
+        return obj.where(s.notna(), "")
+    if kind in ("integer", "boolean"):
         return obj.where(s.notna(), "").astype(str)
     fix = obj.map(lambda v: isinstance(v, (float, np.floating, pd.Timestamp)) and not pd.isna(v))
     if fix.any():
