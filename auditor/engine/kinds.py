@@ -404,7 +404,8 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     pieces = []
     if rule.join is not None:
         for vid, table, m in _pairs_via_table(rule, ctx, frame, a_rows, b_rows, g[a_rows], g[b_rows], missing):
-            ref = table.iloc[m["_t"].to_numpy()].reset_index(drop=True)
+            # (only the table columns the condition and the messages read: a PTP row has long text)
+            ref = _take(table, m["_t"].to_numpy(), env_columns(rule, table, "ref"))
             ref["_version"] = vid
             pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), ref))
     else:
