@@ -435,12 +435,10 @@ def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: L
             raise RuleError(f"lookup: no column '{c}' to join '{lk.table}' on")
     sub = frame.iloc[rows]
     if lk.dated_by is None:
-        tab = table.drop_duplicates(right_cols, keep="last")
+        tab, index = table_index(table, right_cols)
         if len(right_cols) == 1:
-            index = pd.Index(tab[right_cols[0]].astype(object))
             pos = index.get_indexer(sub[left_cols[0]].astype(object))
         else:
-            index = pd.MultiIndex.from_frame(tab[right_cols].astype(object))
             pos = index.get_indexer(pd.MultiIndex.from_frame(sub[left_cols].astype(object)))
         hit = pos >= 0
         out = tab.iloc[np.where(hit, pos, 0)].reset_index(drop=True)
@@ -507,18 +505,37 @@ def _first_line_per_claim(cc: np.ndarray, nclaims: int, idx: np.ndarray, lnum: n
 _TABLE_CODES: dict[int, tuple] = {}  # id(table) -> (weak reference to the table, {column: codes})
 
 
+def _table_cache(table: pd.DataFrame) -> dict:
+    """What is derived from a reference table, kept as long as the table object lives."""
+    entry = _TABLE_CODES.get(id(table))
+    if entry is None or entry[0]() is not table:
+        key = id(table)
+        entry = (weakref.ref(table, lambda _ref, key=key: _TABLE_CODES.pop(key, None)), {})
+        _TABLE_CODES[key] = entry
+    return entry[1]
+
+
+def table_index(table: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, pd.Index]:
+    """The table with one row per key (the last), and an index of its keys (cached with the table)."""
+    cache = _table_cache(table)
+    key = ("index", tuple(cols))
+    if key not in cache:
+        tab = table.drop_duplicates(cols, keep="last")
+        if len(cols) == 1:
+            index = pd.Index(tab[cols[0]].astype(object))
+        else:
+            index = pd.MultiIndex.from_frame(tab[cols].astype(object))
+        cache[key] = (tab, index)
+    return cache[key]
+
+
 def table_codes(table: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """A reference table's column as (int64 code per row, -1 = empty; distinct values as objects).
 
     Cached with the table object, so a store's cached table (a 1M-row PTP file) is encoded once
     per process, not once per run or per rule.
     """
-    entry = _TABLE_CODES.get(id(table))
-    if entry is None or entry[0]() is not table:
-        key = id(table)
-        entry = (weakref.ref(table, lambda _ref, key=key: _TABLE_CODES.pop(key, None)), {})
-        _TABLE_CODES[key] = entry
-    cache = entry[1]
+    cache = _table_cache(table)
     if col not in cache:
         codes, uniques = pd.factorize(table[col])
         cache[col] = (codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
