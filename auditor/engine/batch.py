@@ -87,10 +87,13 @@ _BASE_COLUMNS = ("claim_id", "line_number", "member_id", "billing_npi", "renderi
                  "procedure_code", "charge", "source_file")
 
 
+_NONE = pd.DataFrame()
+
+
 def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
     n = len(hits.rows)
     if n == 0:
-        return empty_findings()
+        return _NONE  # (evaluate drops empty pieces: no copy of an empty table per rule)
     frame = ctx.frame(hits.over)
     cols = [c for c in _BASE_COLUMNS + (("code",) if hits.over == "diagnoses" else ()) if c in frame.columns]
     base = _take(frame, np.asarray(hits.rows), cols if len(cols) == len(set(cols)) else None)
