@@ -441,9 +441,12 @@ def _join_rows(frame: pd.DataFrame, rows: np.ndarray, table: pd.DataFrame, lk: L
         else:
             pos = index.get_indexer(pd.MultiIndex.from_frame(sub[left_cols].astype(object)))
         hit = pos >= 0
-        out = tab.iloc[np.where(hit, pos, 0)].reset_index(drop=True)
-        out = out.astype({c: object for c in out.columns if out[c].dtype == bool})
-        out.loc[~hit] = np.nan
+        if len(tab):
+            out = tab.iloc[np.where(hit, pos, 0)].reset_index(drop=True)
+            out = out.astype({c: object for c in out.columns if out[c].dtype == bool})
+            out.loc[~hit] = np.nan
+        else:  # a version with no row left (e.g. its `where` keeps none): nothing matches
+            out = tab.reset_index(drop=True).reindex(pd.RangeIndex(len(sub)))
         out["found"] = hit
     else:
         left = pd.DataFrame({f"_k{i}": sub[c].astype(object).to_numpy() for i, c in enumerate(left_cols)})
