@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,15 @@ def sources(paths: list[str | Path]) -> list[tuple[Path, list[Source]]]:
     if not paths:
         raise InputError("no file given")
     return [(Path(p), expand(p)) for p in paths]
+
+
+def chosen(paths: list[str | Path], choose: Callable[[list[Source], Path], list[Source]]) -> list[Source]:
+    """The sources to read, path by path: a plain file as it is; of a zip archive, the members
+    ``choose(members, path)`` keeps (it names the file it wants when there is none)."""
+    out: list[Source] = []
+    for path, srcs in sources(paths):
+        out.extend(choose(srcs, path) if len(srcs) > 1 or srcs[0].member else srcs)
+    return out
 
 
 _MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}

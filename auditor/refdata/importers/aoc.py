@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditor.refdata._io import Source, check_codes, column_map, norm, parse_dates, parse_int, pick, prefer_text, read_grid
-from auditor.refdata.importers._base import Options, default_version_id, names_of, quarter_from_name, sources
+from auditor.refdata.importers._base import Options, chosen, default_version_id, names_of, quarter_from_name
 from auditor.refdata.store import Imported
 
 _WANTED = {
@@ -82,11 +82,10 @@ def _wanted(src: Source) -> bool:
     return n.endswith((".csv", ".txt", ".xlsx")) and "readme" not in n and "change" not in n
 
 
+def _choose(srcs: list[Source], path: Path) -> list[Source]:
+    srcs = prefer_text(pick(srcs, _wanted, "AOC edit table (.csv, .txt or .xlsx)", path))
+    return srcs[:1] if len({Path(s.name).stem.lower() for s in srcs}) == 1 else srcs
+
+
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = prefer_text(pick(srcs, _wanted, "AOC edit table (.csv, .txt or .xlsx)", path))
-            srcs = srcs[:1] if len({Path(s.name).stem.lower() for s in srcs}) == 1 else srcs
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(paths, _choose)]

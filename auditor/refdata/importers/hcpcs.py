@@ -22,7 +22,7 @@ import pandas as pd
 
 from auditor.errors import InputError
 from auditor.refdata._io import Grid, Source, column_map, encoding_of, norm, parse_dates, pick, read_grid
-from auditor.refdata.importers._base import Options, default_version_id, month_number, names_of, sources
+from auditor.refdata.importers._base import Options, chosen, default_version_id, month_number, names_of
 from auditor.refdata.store import Imported
 
 _WANTED = {
@@ -168,15 +168,15 @@ def _wanted(src: Source) -> bool:
     return "anweb" in n and n.endswith((".csv", ".txt", ".xlsx")) and "trans" not in n and "layout" not in n
 
 
+def _choose(srcs: list[Source], path: Path) -> list[Source]:
+    srcs = pick(srcs, _wanted, "HCPCS ANWEB file", path)
+    # CMS ships one release in several formats: read one, preferring CSV, then text.
+    rank = {".csv": 0, ".txt": 1, ".xlsx": 2}
+    return [min(srcs, key=lambda s: (rank.get(Path(s.name).suffix.lower(), 3), "contr" in s.name.lower()))]
+
+
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = pick(srcs, _wanted, "HCPCS ANWEB file", path)
-            # CMS ships one release in several formats: read one, preferring CSV, then text.
-            rank = {".csv": 0, ".txt": 1, ".xlsx": 2}
-            srcs = [min(srcs, key=lambda s: (rank.get(Path(s.name).suffix.lower(), 3), "contr" in s.name.lower()))]
-        out.extend(read_source(s, opts) for s in srcs)
+    out = [read_source(s, opts) for s in chosen(paths, _choose)]
     if not out:
         raise InputError("no HCPCS file read")
     return out

@@ -16,7 +16,7 @@ import pandas as pd
 from auditor.errors import InputError
 from auditor.refdata._io import Source, encoding_of, pick
 from auditor.refdata.builtin import fiscal_year_period
-from auditor.refdata.importers._base import Options, names_of, sources
+from auditor.refdata.importers._base import Options, chosen, names_of
 from auditor.refdata.store import Imported
 
 _NAME_RE = re.compile(r"icd10cm[ _-]*order", re.I)
@@ -81,9 +81,5 @@ def _wanted(src: Source) -> bool:
 
 
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = pick(srcs, _wanted, "ICD-10-CM order file (icd10cm_order_YYYY.txt)", path)
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(
+        paths, lambda srcs, path: pick(srcs, _wanted, "ICD-10-CM order file (icd10cm_order_YYYY.txt)", path))]

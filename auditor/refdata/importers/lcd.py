@@ -16,7 +16,7 @@ import pandas as pd
 
 from auditor.errors import InputError
 from auditor.refdata._io import Source, norm, pick, read_grid
-from auditor.refdata.importers._base import Options, default_version_id, sources
+from auditor.refdata.importers._base import Options, chosen, default_version_id
 from auditor.refdata.store import Imported
 
 _FILES = {
@@ -81,10 +81,6 @@ def read_source(src: Source, opts: Options) -> Imported:
 
 
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = pick(srcs, lambda s: s.name.lower().endswith(".csv") and _kind_of(s) is not None,
-                        "article_x_hcpc_code.csv / article_x_icd10_covered.csv / article_x_icd10_noncovered.csv", path)
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(paths, lambda srcs, path: pick(
+        srcs, lambda s: s.name.lower().endswith(".csv") and _kind_of(s) is not None,
+        "article_x_hcpc_code.csv / article_x_icd10_covered.csv / article_x_icd10_noncovered.csv", path))]

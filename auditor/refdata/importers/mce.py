@@ -24,7 +24,7 @@ from auditor.errors import InputError
 from auditor.refdata import kinds as K
 from auditor.refdata._io import Source, column_map, norm, pick, read_grid
 from auditor.refdata.builtin import fiscal_year_period, mce_age_groups
-from auditor.refdata.importers._base import Options, sources
+from auditor.refdata.importers._base import Options, chosen, sources
 from auditor.refdata.store import Imported
 
 _WANTED = {
@@ -92,13 +92,9 @@ def read_source(src: Source, opts: Options) -> list[Imported]:
 
 
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out: list[Imported] = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = pick(srcs, lambda s: s.name.lower().endswith((".txt", ".csv", ".tsv")), "MCE flat file (.txt)", path)
-        for s in srcs:
-            out.extend(read_source(s, opts))
-    return out
+    srcs = chosen(paths, lambda srcs, path: pick(srcs, lambda s: s.name.lower().endswith((".txt", ".csv", ".tsv")),
+                                                 "MCE flat file (.txt)", path))
+    return [imported for s in srcs for imported in read_source(s, opts)]
 
 
 def write_builtin(src_path: str | Path, out_path: str | Path) -> int:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from auditor.errors import InputError
 from auditor.refdata._io import Grid, Source, check_codes, norm, pick, read_grid
-from auditor.refdata.importers._base import Options, default_version_id, month_number, names_of, sources
+from auditor.refdata.importers._base import Options, chosen, default_version_id, month_number, names_of
 from auditor.refdata.store import Imported
 
 GLOB_VALUES = ("000", "010", "090", "XXX", "YYY", "ZZZ", "MMM")
@@ -104,12 +104,11 @@ def _wanted(src: Source) -> bool:
     return n.startswith("pprrvu") and n.endswith((".csv", ".xlsx"))
 
 
+def _choose(srcs: list[Source], path: Path) -> list[Source]:
+    srcs = pick(srcs, _wanted, "PPRRVU file (.csv or .xlsx)", path)
+    # The QPP and non-QPP files carry the same indicators; read one, CSV first.
+    return [min(srcs, key=lambda s: ("nonqpp" not in s.name.lower(), s.is_xlsx, s.name))]
+
+
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = pick(srcs, _wanted, "PPRRVU file (.csv or .xlsx)", path)
-            # The QPP and non-QPP files carry the same indicators; read one, CSV first.
-            srcs = [min(srcs, key=lambda s: ("nonqpp" not in s.name.lower(), s.is_xlsx, s.name))]
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(paths, _choose)]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from auditor.errors import InputError
 from auditor.refdata._io import Source, check_codes, norm, parse_int, pick, prefer_text, read_grid
-from auditor.refdata.importers._base import Options, default_version_id, eff_from_name, names_of, sources
+from auditor.refdata.importers._base import Options, chosen, default_version_id, eff_from_name, names_of
 from auditor.refdata.store import Imported
 
 MAI_TEXT = {1: "1 Line Edit", 2: "2 Date of Service Edit: Policy", 3: "3 Date of Service Edit: Clinical"}
@@ -84,9 +84,5 @@ def _wanted(src: Source) -> bool:
 
 
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = prefer_text(pick(srcs, _wanted, "MUE table (.csv or .xlsx)", path))
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(
+        paths, lambda srcs, path: prefer_text(pick(srcs, _wanted, "MUE table (.csv or .xlsx)", path)))]

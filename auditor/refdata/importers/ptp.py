@@ -17,7 +17,7 @@ import pandas as pd
 
 from auditor.errors import InputError
 from auditor.refdata._io import Source, check_codes, norm, parse_dates, parse_int, pick, prefer_text, read_grid
-from auditor.refdata.importers._base import Options, names_of, sources
+from auditor.refdata.importers._base import Options, chosen, names_of
 from auditor.refdata.store import Imported
 
 _VERSION_RE = re.compile(r"v(\d{2})(\d)r(\d+)", re.I)
@@ -108,9 +108,5 @@ def read_source(src: Source, opts: Options) -> Imported:
 
 
 def read(paths: list[Path], opts: Options) -> list[Imported]:
-    out = []
-    for path, srcs in sources(paths):
-        if len(srcs) > 1 or srcs[0].member:
-            srcs = prefer_text(pick(srcs, _wanted, "NCCI PTP file (.txt or .xlsx)", path))
-        out.extend(read_source(s, opts) for s in srcs)
-    return out
+    return [read_source(s, opts) for s in chosen(
+        paths, lambda srcs, path: prefer_text(pick(srcs, _wanted, "NCCI PTP file (.txt or .xlsx)", path)))]
