@@ -19,6 +19,14 @@ def representatives(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return first, codes
 
 
+def by_code(per_value: np.ndarray, codes: np.ndarray, empty) -> np.ndarray:
+    """A value per distinct value spread to the rows by their codes; `empty` where the code is -1.
+
+    One gather: the -1 code takes the value appended after the last distinct value.
+    """
+    return np.append(per_value, empty)[codes]
+
+
 def dense_ids(key: np.ndarray) -> np.ndarray:
     """Integer keys -> 0..k-1 in order of first appearance (``pd.factorize(key)[0]``), for int64 keys.
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from auditor.engine import allocator
-from auditor.engine.context import Context
-from auditor.engine.kinds import EVALUATORS, Hits, _take, missing_inputs
+from auditor.engine.context import Context, take_rows
+from auditor.engine.kinds import EVALUATORS, Hits, missing_inputs
 from auditor.engine.result import COVERAGE_COLUMNS
 from auditor.engine.vector import Env, render, value_cache
 from auditor.engine.views import VIEWS, sources, split_version
@@ -96,7 +96,7 @@ def _findings(rule: Rule, hits: Hits, ctx: Context) -> pd.DataFrame:
         return _NONE  # (evaluate drops empty pieces: no copy of an empty table per rule)
     frame = ctx.frame(hits.over)
     cols = [c for c in _BASE_COLUMNS + (("code",) if hits.over == "diagnoses" else ()) if c in frame.columns]
-    base = _take(frame, np.asarray(hits.rows), cols if len(cols) == len(set(cols)) else None)
+    base = take_rows(frame, np.asarray(hits.rows), cols if len(cols) == len(set(cols)) else None)
     env = Env(hits.env, n, ctx.as_of, rule.id)
     message = render(rule.message_parts, env)
     reference = pd.Series(np.full(n, rule.reference, dtype=object), dtype=object)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from auditor.claims.columns import DX_COLUMNS
-from auditor.distinct import dense_ids
+from auditor.distinct import by_code, dense_ids
 from auditor.engine.views import ViewStore, split_version
 from auditor.engine.vector import Env, factorize, mask
 from auditor.errors import RuleError
@@ -79,6 +79,27 @@ class Joined:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.ref, name)
+
+
+def take_rows(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows of a frame (or of a Joined) with a fresh RangeIndex; only `columns`, if given."""
+    if isinstance(frame, Joined):  # a reference join held per distinct key: pick without building it
+        return frame.take(rows, columns)
+    n = len(frame)
+    if len(rows) == n and n and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 \
+            and frame.index.step == 1 and rows[0] == 0 and rows[-1] == n - 1 and (np.diff(rows) == 1).all():
+        # Every row in order: the frame itself (no copy; selecting columns would copy them).
+        return frame.reset_index(drop=True)
+    if columns is None or frame.columns.has_duplicates:
+        return (frame if columns is None else frame[columns]).iloc[rows].reset_index(drop=True)
+    # Column by column: taking a few columns out of a wide frame's 2-D blocks copies them whole.
+    if not columns:
+        out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    else:  # (concat keeps one block per column: no copy into 2-D blocks)
+        out = pd.concat([frame[c].iloc[rows].reset_index(drop=True) for c in columns], axis=1)
+        out.columns = frame.columns[frame.columns.get_indexer(columns)]
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 class Context:
@@ -193,7 +214,7 @@ class Context:
             m = []
             for (codes, _), txt in zip(enc, texts):
                 pos = joint.get_indexer(pd.Index(txt, dtype=object)).astype(np.int64)
-                m.append(np.append(pos, empty)[codes])  # (an empty modifier, code -1, is "")
+                m.append(by_code(pos, codes, empty))  # (an empty modifier is "")
             # Sort each row's four codes with a five-step sorting network (column-wise min/max):
             # the same order as sorting every row, without a per-row sort.
             for i, j in ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)):
@@ -258,8 +279,7 @@ class Context:
                                           ignore_index=True))
                 inv, uniq = pd.factorize(both)  # (codes, distinct values)
                 inv = inv.astype(np.int64)
-                ma = np.append(inv[:len(ua)], -1)[ca]  # (code -1, empty, stays -1)
-                mb = np.append(inv[len(ua):], -1)[cb]
+                ma, mb = by_code(inv[:len(ua)], ca, -1), by_code(inv[len(ua):], cb, -1)
                 parts.append((np.concatenate([ma, mb]), len(uniq)))
             g = combine_codes(parts)
             self._gids[key] = (g[: len(a)], g[len(a):])
@@ -332,8 +352,7 @@ class Context:
         else:
             # (the join reads the key columns and the date only: not the whole wide frame)
             need = [c for c in dict.fromkeys([a for a, _ in lk.on] + ["service_date"]) if c in frame.columns]
-            sub = frame.iloc[reps].reset_index(drop=True) if frame.columns.has_duplicates else \
-                pd.concat([frame[c].iloc[reps].reset_index(drop=True) for c in need], axis=1)
+            sub = take_rows(frame, reps, need)
             ref = self._lookup_rows(sub, lk, vids.iloc[reps].reset_index(drop=True), checked[reps])
             joined = Joined(ref, checked, dates[~checked], spread)
         self._joins[key] = joined
@@ -549,7 +568,7 @@ def table_keys(table: pd.DataFrame, col: str, universe: pd.Index) -> np.ndarray:
     """Position of each table row's `col` value in `universe` (object Index), -1 where absent."""
     codes, uniques = table_codes(table, col)
     pos = universe.get_indexer(pd.Index(uniques, dtype=object)).astype(np.int64)
-    return np.append(pos, -1)[codes]  # one gather; an empty cell (code -1) takes the appended -1
+    return by_code(pos, codes, -1)
 
 
 def combine_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:

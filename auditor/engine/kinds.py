@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from auditor.distinct import dense_ids
-from auditor.engine.context import Context, Joined, combine_codes, in_windows, table_keys
+from auditor.distinct import by_code, dense_ids
+from auditor.engine.context import Context, combine_codes, in_windows, table_keys, take_rows
 from auditor.engine.vector import Env, as_series, evaluate, mask, to_bool
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Func, columns_used
@@ -74,7 +74,7 @@ def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
     ok = np.ones(n, dtype=bool)
     if rule.applies_to != "all":
         codes, uniques = ctx.codes(over, "claim_type")  # compare the few distinct values, not every row
-        ok &= np.append(np.asarray(uniques == rule.applies_to, dtype=bool), False)[codes]
+        ok &= by_code(np.asarray(uniques == rule.applies_to, dtype=bool), codes, False)
     d = frame["service_date"]
     if rule.effective_from is not None:
         ok &= (d >= pd.Timestamp(rule.effective_from)).to_numpy(dtype=bool, na_value=False)
@@ -84,26 +84,6 @@ def in_scope(rule: Rule, ctx: Context, over: str | None = None) -> np.ndarray:
         ok &= mask(rule.where, Env({None: frame}, n, ctx.as_of, rule.id))
     ctx.scopes[key] = (rule, ok)  # the rule is kept so its id stays unique while cached
     return ok.copy()
-
-
-def _take(frame: pd.DataFrame, rows: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
-    if isinstance(frame, Joined):  # a reference join held per distinct key: pick without building it
-        return frame.take(rows, columns)
-    n = len(frame)
-    if len(rows) == n and n and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 \
-            and frame.index.step == 1 and rows[0] == 0 and rows[-1] == n - 1 and (np.diff(rows) == 1).all():
-        # Every row in order: the frame itself (no copy; selecting columns would copy them).
-        return frame.reset_index(drop=True)
-    if columns is None or frame.columns.has_duplicates:
-        return (frame if columns is None else frame[columns]).iloc[rows].reset_index(drop=True)
-    # Column by column: taking a few columns out of a wide frame's 2-D blocks copies them whole.
-    if not columns:
-        out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
-    else:  # (concat keeps one block per column: no copy into 2-D blocks)
-        out = pd.concat([frame[c].iloc[rows].reset_index(drop=True) for c in columns], axis=1)
-        out.columns = frame.columns[frame.columns.get_indexer(columns)]
-    out.attrs = dict(frame.attrs)
-    return out
 
 
 def env_columns(rule: Rule, frame: pd.DataFrame, ns: str | None, keep: tuple[str, ...] = (),
@@ -156,16 +136,16 @@ def eval_line(rule: Rule, ctx: Context) -> Hits:
         # Most rows: evaluate over the whole frame (conditions are row by row) and keep the rows
         # to check. No copy of the columns, and the run's cached encodings of them are reused.
         full = np.arange(len(frame))
-        env = Env({None: frame, **{a: _take(r, full, env_columns(rule, r, a, parts=(rule.when,)))
+        env = Env({None: frame, **{a: take_rows(r, full, env_columns(rule, r, a, parts=(rule.when,)))
                                    for a, r in refs.items()}}, len(frame), ctx.as_of, rule.id)
         rows = np.flatnonzero(mask(rule.when, env) & check)
     else:
-        sub = {None: _take(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
-               **{a: _take(r, todo, env_columns(rule, r, a, parts=(rule.when,))) for a, r in refs.items()}}
+        sub = {None: take_rows(frame, todo, env_columns(rule, frame, None, parts=(rule.when,))),
+               **{a: take_rows(r, todo, env_columns(rule, r, a, parts=(rule.when,))) for a, r in refs.items()}}
         env = Env(sub, len(todo), ctx.as_of, rule.id)
         rows = todo[mask(rule.when, env)]
-    hit_env = {None: _take(frame, rows, env_columns(rule, frame, None)),
-               **{a: _take(r, rows, env_columns(rule, r, a, keep)) for a, r in refs.items()}}
+    hit_env = {None: take_rows(frame, rows, env_columns(rule, frame, None)),
+               **{a: take_rows(r, rows, env_columns(rule, r, a, keep)) for a, r in refs.items()}}
     return Hits(rule.over, rows, hit_env,
                 claim_level=rule.over == "diagnoses", applicable=int(np.count_nonzero(ok)),
                 not_checked=int(np.count_nonzero(ok & ~checked)), missing=missing)
@@ -199,7 +179,7 @@ def _side_entries(rows: np.ndarray, ids_by_length: list[np.ndarray], row_code: n
     for ids in ids_by_length:
         good = ids >= 0  # per distinct code: its key is one the table's column has
         good[good] = wanted[ids[good]]
-        keep = np.append(good, False)[code]  # (an empty code, -1, takes the appended False)
+        keep = by_code(good, code, False)
         out_r.append(rows[keep])
         out_k.append(ids[code[keep]])
     if not out_r:
@@ -405,7 +385,7 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     if rule.join is not None:
         for vid, table, m in _pairs_via_table(rule, ctx, frame, a_rows, b_rows, g[a_rows], g[b_rows], missing):
             # (only the table columns the condition and the messages read: a PTP row has long text)
-            ref = _take(table, m["_t"].to_numpy(), env_columns(rule, table, "ref"))
+            ref = take_rows(table, m["_t"].to_numpy(), env_columns(rule, table, "ref"))
             ref["_version"] = vid
             pieces.append((m["_a"].to_numpy(), m["_b"].to_numpy(), ref))
     else:
@@ -417,11 +397,11 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
 
     def side_env(ra: np.ndarray, rb: np.ndarray) -> dict:
         # Only the columns the condition and the message read (a pair table holds many rows).
-        env = {"a": _take(frame, ra, env_columns(rule, frame, "a")),
-               "b": _take(frame, rb, env_columns(rule, frame, "b"))}
-        env.update({alias: _take(r, ra, env_columns(rule, r, alias, ("found", "_version")))
+        env = {"a": take_rows(frame, ra, env_columns(rule, frame, "a")),
+               "b": take_rows(frame, rb, env_columns(rule, frame, "b"))}
+        env.update({alias: take_rows(r, ra, env_columns(rule, r, alias, ("found", "_version")))
                     for alias, r in side_refs["a"].items()})
-        env.update({alias: _take(r, rb, env_columns(rule, r, alias, ("found", "_version")))
+        env.update({alias: take_rows(r, rb, env_columns(rule, r, alias, ("found", "_version")))
                     for alias, r in side_refs["b"].items()})
         return env
 
@@ -456,7 +436,7 @@ def eval_pair(rule: Rule, ctx: Context) -> Hits:
     env = side_env(ra, rb)
     if ref is not None:
         env["ref"] = ref.iloc[keep].reset_index(drop=True)
-    env[None] = _take(frame, rows)
+    env[None] = take_rows(frame, rows)
     if rule.over == "diagnoses":
         rel = np.full(len(rows), -1)
     return Hits(rule.over, rows, env, rel, rule.over == "diagnoses", int(np.count_nonzero(ok)), not_checked, missing)
@@ -502,28 +482,28 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
     shadow = tuple(c for c in rule.measures if c in frame.columns)  # named like a measure: shadowed
     extra = (*rule.measures.values(), rule.flag_where)
     row_parts = tuple(x for x in extra if x is not None)
-    sub = _take(frame, todo, env_columns(rule, frame, None, (), parts=row_parts))
+    sub = take_rows(frame, todo, env_columns(rule, frame, None, (), parts=row_parts))
     ngroups = int(gid.max()) + 1 if len(gid) else 0
-    row_env = Env({None: sub, **{a: _take(r, todo, env_columns(rule, r, a, parts=row_parts))
+    row_env = Env({None: sub, **{a: take_rows(r, todo, env_columns(rule, r, a, parts=row_parts))
                                  for a, r in refs.items()}}, len(todo), ctx.as_of, rule.id)
     measures = {name: _agg(node, row_env, gid, ngroups) for name, node in rule.measures.items()}
     first_pos = np.full(ngroups, len(gid), dtype=np.int64)
     np.minimum.at(first_pos, gid, np.arange(len(gid)))  # first row of each group (ids follow first appearance)
     first_rows = todo[first_pos]
-    group_rows = _take(frame, first_rows, env_columns(rule, frame, None, shadow, parts=(rule.when,)))
+    group_rows = take_rows(frame, first_rows, env_columns(rule, frame, None, shadow, parts=(rule.when,)))
     for name, values in measures.items():
         group_rows[name] = values.to_numpy()
-    genv = {None: group_rows, **{a: _take(r, first_rows, env_columns(rule, r, a, parts=(rule.when,)))
+    genv = {None: group_rows, **{a: take_rows(r, first_rows, env_columns(rule, r, a, parts=(rule.when,)))
                                  for a, r in refs.items()}}
     hit_groups = np.flatnonzero(mask(rule.when, Env(genv, ngroups, ctx.as_of, rule.id)))
     claim_level = rule.flag == "group"
     full = env_columns(rule, frame, None, shadow, extra)
     if claim_level:
         rows = todo[first_pos[hit_groups]]
-        grp = _take(frame, rows, full)
+        grp = take_rows(frame, rows, full)
         for name, values in measures.items():
             grp[name] = values.to_numpy()[hit_groups]
-        env = {None: grp, **{a: _take(r, rows, env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}}
+        env = {None: grp, **{a: take_rows(r, rows, env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}}
     else:
         is_hit = np.zeros(ngroups, dtype=bool)
         is_hit[hit_groups] = True
@@ -536,11 +516,11 @@ def eval_aggregate(rule: Rule, ctx: Context) -> Hits:
             pos = (s.first() if rule.flag == "first" else s.last()).to_numpy()
         rows = todo[pos]
         gpos = gid[pos]
-        env = {a: _take(r, first_rows[gpos], env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}
+        env = {a: take_rows(r, first_rows[gpos], env_columns(rule, r, a, keep, extra)) for a, r in refs.items()}
         per_group = pd.DataFrame(index=pd.RangeIndex(ngroups))
         for name, values in measures.items():
             per_group[name] = values.to_numpy()
-        line_vals = _take(frame, rows, full)
+        line_vals = take_rows(frame, rows, full)
         env[None] = pd.concat([line_vals, per_group.iloc[gpos].reset_index(drop=True)], axis=1)
     return Hits(rule.over, rows, env, None, claim_level or rule.over == "diagnoses", int(np.count_nonzero(ok)),
                 int(np.count_nonzero(ok & ~checked)), missing)
@@ -603,7 +583,7 @@ def eval_duplicate(rule: Rule, ctx: Context) -> Hits:
     first_of = pd.Series(keys["_row"].to_numpy()).groupby(gid).transform("first").to_numpy()
     rows = keys["_row"].to_numpy()[dup]
     firsts = first_of[dup]
-    env = {None: _take(frame, rows), "first": _take(frame, firsts)}
+    env = {None: take_rows(frame, rows), "first": take_rows(frame, firsts)}
     if rule.when is not None and len(rows):
         hit = mask(rule.when, Env(env, len(rows), ctx.as_of, rule.id))
         rows, firsts = rows[hit], firsts[hit]
@@ -683,9 +663,9 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
         if coded:  # only rows whose code is a table entry can match
             rcodes, runiq = ctx.codes(rule.over, key)
             tk = table_keys(table, join.left, pd.Index(runiq, dtype=object))
-            listed = np.zeros(len(runiq) + 1, dtype=bool)
+            listed = np.zeros(len(runiq), dtype=bool)
             listed[tk[tk >= 0]] = True
-            rows = rows[listed[np.where(rcodes[rows] >= 0, rcodes[rows], len(runiq))]]
+            rows = rows[by_code(listed, rcodes[rows], False)]
             a = pd.DataFrame({"_a": rows, "_kc": rcodes[rows], "_g": ga[rows],
                               "_d": frame["service_date"].iloc[rows].to_numpy()})
             t["_kc"] = tk
@@ -735,7 +715,7 @@ def eval_requires(rule: Rule, ctx: Context) -> Hits:
         ref["partner_list"] = in_scope_codes.reindex(ga[bad]).fillna("").to_numpy()
         ref["_version"] = vid
         flagged.append(bad)
-        envs.append({None: _take(frame, bad), "ref": ref, **{al: _take(r, bad) for al, r in refs.items()}})
+        envs.append({None: take_rows(frame, bad), "ref": ref, **{al: take_rows(r, bad) for al, r in refs.items()}})
     if rule.when is not None:
         for i, e in enumerate(envs):
             h = mask(rule.when, Env(e, len(flagged[i]), ctx.as_of, rule.id))
@@ -764,8 +744,8 @@ def eval_frequency(rule: Rule, ctx: Context) -> Hits:
     for c in rule.group_by:
         sel = sel[frame[c].iloc[sel].notna().to_numpy()]
     if not len(sel):
-        return Hits(rule.over, sel, {None: frame.iloc[:0], "ref": j.ref.iloc[:0]}, None, False, int(np.count_nonzero(ok)),
-                    int(np.count_nonzero(ok & ~j.checked)), missing)
+        return Hits(rule.over, sel, {None: frame.iloc[:0], "ref": j.ref.iloc[:0]}, None, False,
+                    int(np.count_nonzero(ok)), int(np.count_nonzero(ok & ~j.checked)), missing)
     sub = frame.iloc[sel]
     gid = sub.groupby(list(rule.group_by), sort=False).ngroup().to_numpy().astype(np.int64)
     days = (sub["service_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
@@ -785,12 +765,13 @@ def eval_frequency(rule: Rule, ctx: Context) -> Hits:
     prior = np.arange(len(base)) - start
     hit = prior >= limit
     rows = rows_s[hit]
-    env_line = _take(frame, rows)
+    env_line = take_rows(frame, rows)
     env_line["prior_count"] = prior[hit].astype(float)
     first_day = days_s[start[hit]].astype("datetime64[D]")
     env_line["window_start"] = pd.to_datetime(first_day)
-    env = {None: env_line, "ref": _take(j.ref, rows)}
-    return Hits(rule.over, rows, env, None, False, int(np.count_nonzero(ok)), int(np.count_nonzero(ok & ~j.checked)), missing)
+    env = {None: env_line, "ref": take_rows(j.ref, rows)}
+    return Hits(rule.over, rows, env, None, False, int(np.count_nonzero(ok)),
+                int(np.count_nonzero(ok & ~j.checked)), missing)
 
 
 EVALUATORS = {

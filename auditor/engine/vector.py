@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from auditor.distinct import representatives
+from auditor.distinct import by_code, representatives
 from auditor.errors import RuleError
 from auditor.rules.expr import MULTI_COLUMNS, Col, Func, Lit, Node
 
@@ -188,7 +188,7 @@ def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
             except TypeError as exc:
                 raise RuleError(f"rule {env.rule_id}: cannot compare values ({exc})") from None
             na = _na_mask(col).copy()
-            hit = np.append(per.to_numpy(dtype=bool, na_value=False), False)[codes]
+            hit = by_code(per.to_numpy(dtype=bool, na_value=False), codes, False)
             return pd.arrays.BooleanArray(hit & ~na, na)
         na = _na_mask(col) | bool(pd.isna(lit))
         try:
@@ -206,7 +206,7 @@ def _compare(op: str, a, b, n: int, env: Env) -> pd.arrays.BooleanArray:
         ca, ua = factorize(sa)
         cb, ub = factorize(sb)
         pos = pd.Index(ua, dtype=object).get_indexer(pd.Index(ub, dtype=object)) if len(ub) else np.zeros(0, np.intp)
-        same = np.append(pos, -2)[cb] == ca  # cb == -1 (empty) -> -2, never a code
+        same = by_code(pos, cb, -2) == ca  # (an empty b: -2, never a code)
         return pd.arrays.BooleanArray((same if op == "==" else ~same) & ~na, na)
     try:
         with np.errstate(invalid="ignore"):

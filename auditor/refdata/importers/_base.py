@@ -49,7 +49,8 @@ def sources(paths: list[str | Path]) -> list[tuple[Path, list[Source]]]:
     return [(Path(p), expand(p)) for p in paths]
 
 
-def chosen(paths: list[str | Path], choose: Callable[[list[Source], Path], list[Source]]) -> list[Source]:
+def chosen(paths: list[str | Path],
+           choose: Callable[[list[Source], Path], list[Source]]) -> list[Source]:
     """The sources to read, path by path: a plain file as it is; of a zip archive, the members
     ``choose(members, path)`` keeps (it names the file it wants when there is none)."""
     out: list[Source] = []
