@@ -122,18 +122,13 @@ def normalize_rows(raw: list[dict], source_file: str, start_row: int = 0,
             bad["line_number__raw"] = t
             ln = None
         row["line_number"] = None if ln is None else int(ln)
-        for col in NUMBER_COLUMNS:
-            t = text(r.get(col))
-            v = parse_number(t)
-            if t is not None and v is None:
-                bad[col + "__raw"] = t
-            row[col] = v
-        for col in DATE_COLUMNS:
-            t = text(r.get(col))
-            v = parse_date(t)
-            if t is not None and v is None:
-                bad[col + "__raw"] = t
-            row[col] = v
+        for cols, parse in ((NUMBER_COLUMNS, parse_number), (DATE_COLUMNS, parse_date)):
+            for col in cols:
+                t = text(r.get(col))
+                v = parse(t)
+                if t is not None and v is None:
+                    bad[col + "__raw"] = t
+                row[col] = v
         t = text(r.get("member_sex"))
         t = t.upper() if t is not None else None
         row["member_sex"] = _SEX.get(t) if t is not None else None
